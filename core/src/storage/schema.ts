@@ -1,0 +1,93 @@
+/**
+ * Table types for Kysely. The migrations in ./migrations are the source of truth; keep these in step.
+ * Times are timestamptz (Date in JS). Energy is kWh, power W.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface DevicesTable {
+  id: string;
+  name: string;
+  description: string | null;
+  address: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  /** Integration instance that owns the device (null for devices created through the API). */
+  integration: string | null;
+  owner_id: string | null;
+  max_hourly_kwh: number | null;
+  max_power_w: number | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface EntitiesTable {
+  /** `<device_id>.<key>` */
+  id: string;
+  device_id: string;
+  key: string;
+  kind: string;
+  name: string | null;
+  role: string | null;
+  /** Unit the source reports in (informational; stored values are canonical). */
+  source_unit: string | null;
+  reports_on_change: Generated<boolean>;
+  max_gap_s: number | null;
+  flow: Generated<string>; // 'in' | 'out'
+  created_at: Generated<Timestamp>;
+}
+
+/** Raw readings in canonical units; value null marks the entity unavailable from `time` on. */
+export interface SamplesTable {
+  entity_id: string;
+  time: Timestamp;
+  value: number | null;
+}
+
+/** Readings the plausibility guard refused, with the reason. */
+export interface QuarantineTable {
+  id: Generated<number>;
+  entity_id: string;
+  time: Timestamp;
+  value: number | null;
+  raw: string | null;
+  reason: string;
+  received_at: Generated<Timestamp>;
+}
+
+/** Exact energy per UTC-aligned 15-minute bucket (labelled by start), derived from samples. */
+export interface Energy15mTable {
+  entity_id: string;
+  bucket: Timestamp;
+  kwh: number;
+  /** 'counter' | 'integrated' | 'interval' */
+  source: string;
+}
+
+/** Latest state per entity (survives restarts). */
+export interface StatesTable {
+  entity_id: string;
+  value: number | null;
+  text: string | null;
+  available: boolean;
+  last_changed: Timestamp;
+  last_reported: Timestamp;
+}
+
+export interface KvTable {
+  scope: string;
+  key: string;
+  value: unknown;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface Database {
+  devices: DevicesTable;
+  entities: EntitiesTable;
+  samples: SamplesTable;
+  quarantine: QuarantineTable;
+  energy_15m: Energy15mTable;
+  states: StatesTable;
+  kv: KvTable;
+}
