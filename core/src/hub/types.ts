@@ -1,0 +1,155 @@
+/**
+ * What the rest of core (API, CLI, bench) sees of a running hub. Built by createHub() in hub.ts,
+ * the composition root; nothing here is a module-level singleton.
+ */
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.js';
+import type {
+  Clock, Command, DeviceInfo, EntityInfo, EntityKind, EventBus, IntegrationStatus, ReportValue, Scheduler,
+} from '../sdk/types.js';
+import type { Sample } from '../energy/types.js';
+
+export interface HubConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Unset = embedded PostgreSQL in `<dataDir>/postgres`. */
+  databaseUrl?: string;
+  tz: string;
+  logLevel: string;
+  /** Absolute path of joulehub.yaml, when one was read. */
+  configFile?: string;
+  configDir: string;
+  integrations: IntegrationConfig[];
+  /** Start the csv-replay demo household (`--demo`). */
+  demo: boolean;
+}
+
+export interface IntegrationConfig {
+  /** Integration id (the package `@joulehub/integration-<id>` or a path). */
+  id: string;
+  /** Instance name, unique; defaults to the id. */
+  name?: string;
+  enabled?: boolean;
+  /** Optional package name or path to load instead of the default for `id`. */
+  package?: string;
+  config?: Record<string, unknown>;
+  /** Where the entry sits in the config file, for error messages. */
+  source?: { file: string; line: number; path: string };
+}
+
+export interface Device extends DeviceInfo {
+  integration: string | null;
+  ownerId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Entity extends Required<Pick<EntityInfo, 'key' | 'kind'>> {
+  id: string;
+  deviceId: string;
+  name: string | null;
+  role: string | null;
+  sourceUnit: string | null;
+  reportsOnChange: boolean;
+  maxGapSeconds: number | null;
+  flow: 'in' | 'out';
+}
+
+export interface EntityState {
+  entityId: string;
+  deviceId: string;
+  kind: EntityKind;
+  /** Canonical value (W, kWh, V …); for switches 1/0; null when unknown. */
+  value: number | null;
+  /** 'on'/'off' for switches, otherwise null. */
+  text: string | null;
+  available: boolean;
+  lastChanged: string;
+  lastReported: string;
+}
+
+export interface DeviceRegistry {
+  list(): Device[];
+  get(id: string): Device | undefined;
+  /** Creates or updates; `integration` null for API-created devices. */
+  upsert(info: DeviceInfo & { ownerId?: string | null }, integration: string | null): Promise<Device>;
+  update(id: string, patch: Partial<Omit<DeviceInfo, 'id'>> & { ownerId?: string | null }): Promise<Device | undefined>;
+  /** Removes the device, its entities, samples and ledger rows. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface EntityRegistry {
+  list(filter?: { deviceId?: string }): Entity[];
+  get(id: string): Entity | undefined;
+  register(deviceId: string, info: EntityInfo): Promise<Entity>;
+}
+
+export interface StateStore {
+  get(entityId: string): EntityState | undefined;
+  all(): EntityState[];
+}
+
+export interface QuarantinedReading { entityId: string; time: string; value: number | null; raw: string | null; reason: string; receivedAt: string }
+
+export type EnergyInterval = '15m' | 'hour' | 'day' | 'month';
+
+export interface EnergyQuery {
+  /** A device (its primary energy entity per direction) or a single entity. */
+  deviceId?: string;
+  entityId?: string;
+  start: Date;
+  end: Date;
+  interval: EnergyInterval;
+  tz: string;
+}
+
+export interface EnergyRow { datetime: string; value: number }
+export interface FleetRow { datetime: string; sum: number; avg: number; devices: number }
+export interface TopRow { device: string; kwh: number }
+
+export interface EnergyService {
+  energy(q: EnergyQuery): Promise<EnergyRow[]>;
+  fleet(q: Omit<EnergyQuery, 'deviceId' | 'entityId'> & { deviceIds?: string[] }): Promise<FleetRow[]>;
+  top(q: { start: Date; end: Date; count: number; deviceIds?: string[] }): Promise<TopRow[]>;
+}
+
+export interface IntegrationInstanceStatus {
+  instanceId: string;
+  integrationId: string;
+  status: IntegrationStatus;
+  error?: string;
+  attempts: number;
+}
+
+export interface Hub {
+  readonly config: HubConfig;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly db: Kysely<Database>;
+  readonly bus: EventBus;
+  readonly devices: DeviceRegistry;
+  readonly entities: EntityRegistry;
+  readonly states: StateStore;
+  readonly energy: EnergyService;
+  /** The ingest pipeline every reading goes through (integrations call it via ctx.report). */
+  report(entityId: string, value: ReportValue, at?: number | Date, opts?: { unit?: string }): void;
+  /**
+   * Stores a validated batch of canonical samples for one entity at once (API batch readings,
+   * imports): plausibility guard, bulk write, ledger recompute. Resolves when durable.
+   */
+  writeSamples(entityId: string, samples: Sample[]): Promise<{ stored: number; quarantined: number }>;
+  /** Waits until every reading reported so far is in the database and the ledger. */
+  flush(): Promise<void>;
+  quarantine(filter?: { entityId?: string; limit?: number }): Promise<QuarantinedReading[]>;
+  integrations(): IntegrationInstanceStatus[];
+  sendCommand(command: Omit<Command, 'deviceId' | 'key'>): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type { Device as HubDevice };
+export type { Entity as HubEntity };
+export type { DeviceInfo, EntityInfo, EventBus, Command };
