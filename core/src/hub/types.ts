@@ -24,6 +24,8 @@ export interface HubConfig {
   integrations: IntegrationConfig[];
   /** Start the csv-replay demo household (`--demo`). */
   demo: boolean;
+  /** Automation rules as written in joulehub.yaml; read by the automation engine. */
+  automations?: Record<string, unknown>[];
 }
 
 export interface IntegrationConfig {
@@ -35,8 +37,12 @@ export interface IntegrationConfig {
   /** Optional package name or path to load instead of the default for `id`. */
   package?: string;
   config?: Record<string, unknown>;
-  /** Where the entry sits in the config file, for error messages. */
-  source?: { file: string; line: number; path: string };
+  /**
+   * Where the entry sits in the config file, for error messages. `lines` maps paths below the entry
+   * (`config`, `config.speed`, `config.meters[0]`) to their line so errors in the instance's own
+   * config can name the user's line.
+   */
+  source?: { file: string; line: number; path: string; lines?: Record<string, number> };
 }
 
 export interface Device extends DeviceInfo {

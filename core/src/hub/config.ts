@@ -1,0 +1,249 @@
+/**
+ * Loads joulehub.yaml (optional) and the environment into a HubConfig. The file is parsed with
+ * `yaml`'s parseDocument so every node keeps its line: each problem names the file, the line and
+ * the path (`joulehub.yaml:12: integrations[0].config.speed must be >= 0`), one line per problem.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { HubConfig, IntegrationConfig } from './types.js';
+import {
+  configSchema, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT,
+} from './config-schema.js';
+import { ajvProblems, createAjv, isValidTimeZone } from './validation.js';
+
+export interface ConfigProblem {
+  /** Display name of the file (relative to the working directory when inside it), or `environment`. */
+  file: string;
+  line?: number;
+  /** Path of the offending option (`integrations[0].config.speed`); empty for YAML syntax errors. */
+  path: string;
+  message: string;
+}
+
+export class ConfigFileError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigFileError';
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file;
+  return p.path ? `${where}: ${p.path} ${p.message}` : `${where}: ${p.message}`;
+}
+
+export interface LoadConfigOptions {
+  /** Command-line arguments; `--config FILE` and `--demo` are read from them. */
+  argv?: string[];
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Explicit config file (wins over argv and JOULEHUB_CONFIG). */
+  configFile?: string;
+  /** Force the demo household on. */
+  demo?: boolean;
+}
+
+/** Maps dotted paths (`integrations[0].config.speed`) to the 1-based line they start on. */
+export type LineMap = Map<string, number>;
+
+const validateFile = createAjv().compile(configSchema);
+
+export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  const args = parseArgs(opts.argv ?? []);
+
+  const explicit = opts.configFile ?? args.config ?? env.JOULEHUB_CONFIG;
+  let configFile: string | undefined;
+  if (explicit) {
+    configFile = path.resolve(cwd, explicit);
+    if (!existsSync(configFile)) {
+      throw new ConfigFileError([{ file: displayName(configFile, cwd), path: '', message: 'config file does not exist' }]);
+    }
+  } else if (existsSync(path.join(cwd, 'joulehub.yaml'))) {
+    configFile = path.join(cwd, 'joulehub.yaml');
+  }
+
+  let file: Record<string, unknown> = {};
+  let lines: LineMap = new Map();
+  let display = '';
+  if (configFile) {
+    display = displayName(configFile, cwd);
+    ({ data: file, lines } = parseConfigText(readFileSync(configFile, 'utf8'), display));
+  }
+  const configDir = configFile ? path.dirname(configFile) : cwd;
+
+  const problems: ConfigProblem[] = [];
+  const envValues = readEnv(env, problems);
+  if (problems.length) throw new ConfigFileError(problems);
+
+  const pick = <T>(key: string, fallback: T): T =>
+    (envValues[key] ?? (file[key] !== undefined ? file[key] : fallback)) as T;
+
+  const dataDirRaw = pick<string>('data_dir', DEFAULT_DATA_DIR);
+  // A data_dir written in the file is relative to the file; one from the environment to the cwd.
+  const dataDir = path.resolve(envValues.data_dir !== undefined ? cwd : configDir, dataDirRaw);
+  const databaseUrl = pick<string>('database_url', '') || undefined;
+
+  const integrations = ((file.integrations as Record<string, unknown>[] | undefined) ?? []).map((raw, i) =>
+    toIntegrationConfig(raw, i, display, lines),
+  );
+  const names = new Map<string, number>();
+  integrations.forEach((entry, i) => {
+    const name = entry.name ?? entry.id;
+    const first = names.get(name);
+    if (first !== undefined) {
+      problems.push({
+        file: display, line: lines.get(`integrations[${i}]`), path: `integrations[${i}].name`,
+        message: `"${name}" is already used by integrations[${first}]; give each instance a unique name`,
+      });
+    } else names.set(name, i);
+  });
+  if (problems.length) throw new ConfigFileError(problems);
+
+  return {
+    port: pick<number>('port', DEFAULT_PORT),
+    host: pick<string>('host', DEFAULT_HOST),
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    tz: pick<string>('tz', '') || systemTimeZone(),
+    logLevel: pick<string>('log_level', DEFAULT_LOG_LEVEL),
+    ...(configFile ? { configFile } : {}),
+    configDir,
+    integrations,
+    demo: Boolean(opts.demo || args.demo || file.demo === true),
+    ...(Array.isArray(file.automations) ? { automations: file.automations as Record<string, unknown>[] } : {}),
+  };
+}
+
+/** Parses and validates the text of a config file; throws ConfigFileError naming `display`. */
+export function parseConfigText(text: string, display: string): { data: Record<string, unknown>; lines: LineMap } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigFileError(doc.errors.map((e) => ({
+      file: display,
+      line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
+      path: '',
+      message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
+    })));
+  }
+  const lines: LineMap = new Map();
+  if (doc.contents) collectLines(doc.contents as Node, '', lines, lineCounter);
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (data === null || data === undefined) return { data: {}, lines };
+  if (!validateFile(data)) {
+    const problems = ajvProblems(validateFile.errors).map((p) => ({
+      file: display, line: lineOf(lines, p.path) ?? 1, path: p.path, message: p.message,
+    }));
+    throw new ConfigFileError(problems);
+  }
+  return { data: data as Record<string, unknown>, lines };
+}
+
+/** Line of `p` or of its nearest ancestor that has one. */
+export function lineOf(lines: LineMap | Record<string, number>, p: string): number | undefined {
+  const get = (k: string) => (lines instanceof Map ? lines.get(k) : lines[k]);
+  let cur = p;
+  for (;;) {
+    const line = get(cur);
+    if (line !== undefined) return line;
+    const cut = Math.max(cur.lastIndexOf('.'), cur.lastIndexOf('['));
+    if (cut <= 0) return get('');
+    cur = cur.slice(0, cut);
+  }
+}
+
+function collectLines(node: Node, at: string, lines: LineMap, lc: LineCounter): void {
+  if (node.range) lines.set(at, lc.linePos(node.range[0]).line);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const child = /^[A-Za-z_$][\w$-]*$/.test(key) ? (at ? `${at}.${key}` : key) : `${at}[${JSON.stringify(key)}]`;
+      const keyNode = pair.key as Node | null;
+      if (keyNode && keyNode.range) lines.set(child, lc.linePos(keyNode.range[0]).line);
+      if (pair.value && typeof pair.value === 'object') {
+        const before = lines.get(child);
+        collectLines(pair.value as Node, child, lines, lc);
+        // A key's own line is where the user looks, even when its value starts on the next line.
+        if (before !== undefined) lines.set(child, before);
+      }
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      if (item && typeof item === 'object') collectLines(item as Node, `${at}[${i}]`, lines, lc);
+    });
+  }
+}
+
+function toIntegrationConfig(raw: Record<string, unknown>, i: number, file: string, lines: LineMap): IntegrationConfig {
+  const base = `integrations[${i}]`;
+  const below: Record<string, number> = {};
+  for (const [k, line] of lines) {
+    if (k === base) below[''] = line;
+    else if (k.startsWith(`${base}.`)) below[k.slice(base.length + 1)] = line;
+  }
+  const entry: IntegrationConfig = {
+    id: raw.id as string,
+    config: (raw.config as Record<string, unknown> | undefined) ?? {},
+    source: { file: file || 'joulehub.yaml', line: lines.get(base) ?? 1, path: base, lines: below },
+  };
+  if (typeof raw.name === 'string') entry.name = raw.name;
+  if (typeof raw.enabled === 'boolean') entry.enabled = raw.enabled;
+  if (typeof raw.package === 'string') entry.package = raw.package;
+  return entry;
+}
+
+const ENV_KEYS = Object.entries(configSchema.properties)
+  .filter(([, s]) => 'x-env' in s)
+  .map(([key, s]) => ({ key, name: (s as { 'x-env': string })['x-env'], schema: s as Record<string, unknown> }));
+
+const envValidators = new Map(ENV_KEYS.map(({ key, schema }) => [key, createAjv().compile(schema)]));
+
+function readEnv(env: Record<string, string | undefined>, problems: ConfigProblem[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { key, name, schema } of ENV_KEYS) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (schema.type === 'integer') value = /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+    if (key === 'tz' && !isValidTimeZone(raw)) {
+      problems.push({ file: 'environment', path: name, message: `must be a valid IANA time zone like Europe/Berlin (got "${raw}")` });
+      continue;
+    }
+    const validate = envValidators.get(key)!;
+    if (!validate(value)) {
+      for (const p of ajvProblems(validate.errors)) {
+        problems.push({ file: 'environment', path: name, message: `${p.message} (got "${raw}")` });
+      }
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+function parseArgs(argv: string[]): { config?: string; demo?: boolean } {
+  const out: { config?: string; demo?: boolean } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--config' || a === '-c') out.config = argv[++i];
+    else if (a.startsWith('--config=')) out.config = a.slice('--config='.length);
+    else if (a === '--demo') out.demo = true;
+  }
+  return out;
+}
+
+function displayName(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+export function systemTimeZone(): string {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return tz && isValidTimeZone(tz) ? tz : 'UTC';
+}
