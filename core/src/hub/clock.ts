@@ -2,6 +2,7 @@
  * The hub clock. Everything that waits (scheduler, retries with backoff, integrations through
  * ctx.clock) waits on it, so tests swap in a ManualClock and drive time instead of sleeping.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../sdk/types.js';
 
 /** The SDK Clock plus one-shot timers at an absolute hub-clock time; what the scheduler builds on. */
@@ -56,6 +57,12 @@ export function systemClock(): HubClock {
   };
 }
 
+/** One timer callback in progress during advance(); `sleeping` counts its pending clock.sleep() calls. */
+interface CallbackRun {
+  sleeping: number;
+  done: Promise<void>;
+}
+
 interface ManualTimer {
   at: number;
   seq: number;
@@ -77,6 +84,7 @@ export class ManualClock implements HubClock {
   private seq = 0;
   private timers = new Set<ManualTimer>();
   private chain: Promise<void> = Promise.resolve();
+  private readonly als = new AsyncLocalStorage<CallbackRun>();
 
   constructor(start: number | Date | string = 0) {
     this.t = typeof start === 'number' ? start : new Date(start).getTime();
@@ -89,20 +97,28 @@ export class ManualClock implements HubClock {
   setTimer(at: number, fn: () => void | Promise<void>): () => void {
     const timer: ManualTimer = { at, seq: this.seq++, fn };
     this.timers.add(timer);
+    this.wake?.();
     return () => {
       this.timers.delete(timer);
     };
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    const run = this.als.getStore();
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
+      if (run) run.sleeping++;
+      const wakeUp = () => {
+        if (run) run.sleeping--;
+      };
       const onAbort = () => {
         cancel();
+        wakeUp();
         reject(abortReason(signal!));
       };
       const cancel = this.setTimer(this.t + Math.max(0, ms), () => {
         signal?.removeEventListener('abort', onAbort);
+        wakeUp();
         resolve();
       });
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -140,6 +156,9 @@ export class ManualClock implements HubClock {
   }
 
   private async run(target: number, stopWhenIdle: boolean): Promise<void> {
+    // Callbacks still running. A callback may itself wait on this clock (ctx.clock.sleep inside a
+    // scheduled task), so we wait for a callback *or* a newly set timer, whichever comes first.
+    const inFlight = new Set<CallbackRun>();
     for (;;) {
       await settle();
       let next: ManualTimer | undefined;
@@ -147,12 +166,36 @@ export class ManualClock implements HubClock {
         if (timer.at > target) continue;
         if (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq)) next = timer;
       }
-      if (!next) break;
+      if (!next) {
+        // Callbacks asleep past the target wait for a later advance; those doing I/O are awaited.
+        if ([...inFlight.values()].every((run) => run.sleeping > 0)) break;
+        await this.waitForProgress(inFlight);
+        continue;
+      }
       this.timers.delete(next);
       if (next.at > this.t) this.t = next.at;
-      await next.fn();
+      const run: CallbackRun = { sleeping: 0, done: Promise.resolve() };
+      const fn = next.fn;
+      run.done = this.als.run(run, () => Promise.resolve().then(fn)).finally(() => inFlight.delete(run));
+      run.done.catch(() => undefined); // a callback left asleep must not become an unhandled rejection
+      inFlight.add(run);
+      await this.waitForProgress(inFlight);
     }
     if (!stopWhenIdle && target > this.t) this.t = target;
     await settle();
+  }
+
+  private wake?: () => void;
+
+  /** Resolves when a running callback finishes (rethrowing its error) or a timer is set. */
+  private async waitForProgress(inFlight: Set<CallbackRun>): Promise<void> {
+    const timerSet = new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+    try {
+      await Promise.race([...[...inFlight].map((r) => r.done), timerSet]);
+    } finally {
+      this.wake = undefined;
+    }
   }
 }
