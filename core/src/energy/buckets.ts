@@ -16,7 +16,7 @@ export function bucketCeil(t: number): number {
 
 /**
  * Spreads each segment over the buckets it overlaps, in proportion to overlap. The last bucket of a
- * segment takes the remainder, so a segment's parts add up to its energy. A zero-length segment
+ * segment takes the remainder, so a segment's parts add up to its energy, each with its sign. A zero-length segment
  * (or one whose end precedes its start) lands whole in the bucket of its start.
  * Buckets that receive only zero energy are still present: they have data, and it says 0 kWh.
  */
@@ -31,15 +31,17 @@ export function toBuckets(segments: Iterable<Segment>, into: Map<number, number>
       add(first, seg.kwh);
       continue;
     }
-    let rest = seg.kwh;
+    // Cumulative shares (energy up to each bucket's end), clamped to the total: every part has the
+    // sign of the segment even for denormal energies, and the parts telescope to the total.
+    const clamp = seg.kwh >= 0 ? (x: number) => Math.min(seg.kwh, x) : (x: number) => Math.max(seg.kwh, x);
+    let done = 0;
     let b = first;
     for (; b + BUCKET_MS < seg.end; b += BUCKET_MS) {
-      const overlap = Math.min(b + BUCKET_MS, seg.end) - Math.max(b, seg.start);
-      const part = (seg.kwh * overlap) / length;
-      add(b, part);
-      rest -= part;
+      const upTo = clamp((seg.kwh * (b + BUCKET_MS - seg.start)) / length);
+      add(b, upTo - done);
+      done = upTo;
     }
-    add(b, rest);
+    add(b, seg.kwh - done);
   }
   return into;
 }
