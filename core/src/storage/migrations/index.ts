@@ -1,0 +1,12 @@
+/**
+ * Every migration by name, in order (Kysely sorts names). A static map rather than a folder scan,
+ * so bundling or running from another working directory cannot drop one. Add new ones at the end.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_timescaledb.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+  '0002_timescaledb': m0002,
+};
