@@ -65,6 +65,13 @@ export interface Energy15mTable {
   source: string;
 }
 
+/** UTC hourly sums of energy_15m (labelled by hour start), maintained by the ledger. */
+export interface Energy1hTable {
+  entity_id: string;
+  bucket: Timestamp;
+  kwh: number;
+}
+
 /** Latest state per entity (survives restarts). */
 export interface StatesTable {
   entity_id: string;
@@ -88,6 +95,7 @@ export interface Database {
   samples: SamplesTable;
   quarantine: QuarantineTable;
   energy_15m: Energy15mTable;
+  energy_1h: Energy1hTable;
   states: StatesTable;
   kv: KvTable;
 }
