@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { copySamples, insertSamples, latestSamples, loadSamples } from '../../src/storage/samples.js';
+import type { SampleRow } from '../../src/storage/samples.js';
+import { createTestDatabase, describeDb } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
+
+const T0 = Date.UTC(2025, 0, 1);
+const MIN = 60_000;
+
+async function allSamples(t: TestDatabase) {
+  const rows = await t.db.selectFrom('samples').selectAll().orderBy('entity_id').orderBy('time').execute();
+  return rows.map((r) => ({ entityId: r.entity_id, t: r.time.getTime(), v: r.value }));
+}
+
+describeDb('samples', (target) => {
+  let t: TestDatabase;
+  beforeEach(async () => { t = await createTestDatabase(target.url); });
+  afterEach(async () => { await t.drop(); });
+
+  it('stores a batch and reads it back by range and by latest', async () => {
+    const rows: SampleRow[] = Array.from({ length: 10 }, (_, i) => ({ entityId: 'fridge.power', t: T0 + i * MIN, v: i * 10.5 }));
+    rows.push({ entityId: 'fridge.power', t: T0 + 10 * MIN, v: null });
+    expect(await insertSamples(t.db, rows)).toEqual({ count: 11, changed: 11 });
+
+    expect(await loadSamples(t.db, 'fridge.power', T0 + 2 * MIN, T0 + 4 * MIN)).toEqual([
+      { t: T0 + 2 * MIN, v: 21 }, { t: T0 + 3 * MIN, v: 31.5 },
+    ]);
+    expect(await latestSamples(t.db, 'fridge.power', 2)).toEqual([{ t: T0 + 9 * MIN, v: 94.5 }, { t: T0 + 10 * MIN, v: null }]);
+    expect(await latestSamples(t.db, 'fridge.power', 1, T0 + 5 * MIN)).toEqual([{ t: T0 + 4 * MIN, v: 42 }]);
+    expect(await loadSamples(t.db, 'other.power', T0, T0 + 60 * MIN)).toEqual([]);
+  });
+
+  it('lets the last write per entity and time win, within a batch and across batches', async () => {
+    const r = await insertSamples(t.db, [
+      { entityId: 'a.power', t: T0, v: 1 },
+      { entityId: 'b.power', t: T0, v: 5 },
+      { entityId: 'a.power', t: T0, v: 2 },
+      { entityId: 'a.power', t: T0 + MIN, v: 3 },
+      { entityId: 'a.power', t: T0, v: 4 },
+    ]);
+    expect(r.count).toBe(3);
+    expect(await allSamples(t)).toEqual([
+      { entityId: 'a.power', t: T0, v: 4 }, { entityId: 'a.power', t: T0 + MIN, v: 3 }, { entityId: 'b.power', t: T0, v: 5 },
+    ]);
+
+    // A correction overwrites; re-sending the same readings changes nothing.
+    expect(await insertSamples(t.db, [{ entityId: 'a.power', t: T0 + MIN, v: 30 }])).toEqual({ count: 1, changed: 1 });
+    expect(await insertSamples(t.db, [{ entityId: 'a.power', t: T0 + MIN, v: 30 }, { entityId: 'b.power', t: T0, v: 5 }])).toEqual({ count: 2, changed: 0 });
+    expect((await allSamples(t)).find((s) => s.entityId === 'a.power' && s.t === T0 + MIN)?.v).toBe(30);
+  });
+
+  it('keeps awkward entity ids and extreme values intact', async () => {
+    const ids = ['quote"d.power', 'back\\slash.power', 'comma,brace{}.power', 'tab\there.power', 'ünï.power'];
+    await insertSamples(t.db, ids.map((entityId, i) => ({ entityId, t: T0 + i, v: [1e-300, -2.5e10, 0, 123456.789012, Number.MAX_VALUE][i] })));
+    await copySamples(t.db, ids.map((entityId, i) => ({ entityId, t: T0 + 1000 + i, v: 7 })));
+    const got = await allSamples(t);
+    expect(new Set(got.map((g) => g.entityId))).toEqual(new Set(ids));
+    expect(got.filter((g) => g.t < T0 + 1000).map((g) => g.v).sort((a, b) => a! - b!)).toEqual([-2.5e10, 0, 1e-300, 123456.789012, Number.MAX_VALUE]);
+  });
+
+  it('splits a very large batch into several statements without losing a row', async () => {
+    const rows: SampleRow[] = [];
+    for (let i = 0; i < 45_000; i++) rows.push({ entityId: `e${i % 3}.power`, t: T0 + Math.floor(i / 3) * 1000, v: i });
+    expect((await insertSamples(t.db, rows)).count).toBe(45_000);
+    const n = await t.db.selectFrom('samples').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    expect(n.n).toBe(45_000);
+  });
+
+  it('imports through COPY idempotently and reports the range per entity', async () => {
+    function* file(): Generator<SampleRow> {
+      for (let i = 0; i < 3000; i++) {
+        yield { entityId: 'meter.energy', t: T0 + i * MIN, v: 1000 + i * 0.25 };
+        yield { entityId: 'pv.power', t: T0 + i * MIN, v: i % 7 === 0 ? null : i };
+      }
+    }
+    const progress: number[] = [];
+    const first = await copySamples(t.db, file(), { chunkRows: 1000, onProgress: (n) => progress.push(n) });
+    expect(first.count).toBe(6000);
+    expect(first.ranges).toEqual(new Map([
+      ['meter.energy', { from: T0, to: T0 + 2999 * MIN }],
+      ['pv.power', { from: T0, to: T0 + 2999 * MIN }],
+    ]));
+    expect(progress.at(-1)).toBe(6000);
+    const before = await allSamples(t);
+    expect(before).toHaveLength(6000);
+
+    const second = await copySamples(t.db, (async function* () { yield* file(); })());
+    expect(second.count).toBe(6000);
+    expect(await allSamples(t)).toEqual(before);
+  });
+
+  it('lets the last row win when an import repeats a timestamp, in or out of order', async () => {
+    const rows: SampleRow[] = [
+      { entityId: 'x.power', t: T0 + 2 * MIN, v: 1 },
+      { entityId: 'x.power', t: T0, v: 2 },
+      { entityId: 'x.power', t: T0 + 2 * MIN, v: 3 },
+      { entityId: 'x.power', t: T0 + MIN, v: 4 },
+    ];
+    const r = await copySamples(t.db, rows);
+    expect(r.ranges.get('x.power')).toEqual({ from: T0, to: T0 + 2 * MIN });
+    expect(await loadSamples(t.db, 'x.power', T0, T0 + 3 * MIN)).toEqual([
+      { t: T0, v: 2 }, { t: T0 + MIN, v: 4 }, { t: T0 + 2 * MIN, v: 3 },
+    ]);
+    // A later import corrects earlier data, exactly like a live write.
+    await copySamples(t.db, [{ entityId: 'x.power', t: T0, v: 20 }]);
+    expect((await loadSamples(t.db, 'x.power', T0, T0 + 1))[0].v).toBe(20);
+  });
+
+  it('refuses a malformed reading without writing part of the batch', async () => {
+    await expect(insertSamples(t.db, [
+      { entityId: 'a.power', t: T0, v: 1 },
+      { entityId: 'a.power', t: Number.NaN, v: 2 },
+    ])).rejects.toThrow(/invalid sample at index 1/);
+    expect(await allSamples(t)).toEqual([]);
+  });
+});
