@@ -1,0 +1,139 @@
+/** Devices: POST/GET /api/v1/devices, GET/PATCH/DELETE /api/v1/devices/{id}. */
+import type { FastifyInstance } from 'fastify';
+import type { DeviceInfo } from '../../sdk/types.js';
+import { ApiError } from '../errors.js';
+import { requireDevice, type RouteDeps } from '../deps.js';
+import { deviceIdPattern, listOf, problemResponses } from '../schemas.js';
+import { deviceToWire } from '../wire.js';
+
+interface DeviceFields {
+  name?: string;
+  description?: string;
+  address?: string;
+  manufacturer?: string;
+  model?: string;
+  max_hourly_kwh?: number;
+  max_power_w?: number;
+}
+type DeviceCreateBody = DeviceFields & { id: string; name: string };
+
+const text = (max: number, description?: string) => ({ type: 'string', maxLength: max, ...(description ? { description } : {}) });
+
+const editableProperties = {
+  name: { type: 'string', minLength: 1, maxLength: 200, example: 'Kitchen fridge' },
+  description: text(2000),
+  address: text(500, 'Address or location'),
+  manufacturer: text(200),
+  model: text(200),
+  max_hourly_kwh: { type: 'number', exclusiveMinimum: 0, description: 'Maximum hourly consumption (kWh), for over-consumption rules' },
+  max_power_w: { type: 'number', exclusiveMinimum: 0, description: 'Maximum plausible power (W); readings implying more are quarantined (default 60 kW)' },
+};
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+/** Wire (snake_case) → registry (camelCase), leaving out what the client did not send. */
+function fromWire(body: DeviceFields): Partial<Omit<DeviceInfo, 'id'>> {
+  const out: Partial<Omit<DeviceInfo, 'id'>> = {};
+  if (body.name !== undefined) out.name = body.name;
+  if (body.description !== undefined) out.description = body.description;
+  if (body.address !== undefined) out.address = body.address;
+  if (body.manufacturer !== undefined) out.manufacturer = body.manufacturer;
+  if (body.model !== undefined) out.model = body.model;
+  if (body.max_hourly_kwh !== undefined) out.maxHourlyKwh = body.max_hourly_kwh;
+  if (body.max_power_w !== undefined) out.maxPowerW = body.max_power_w;
+  return out;
+}
+
+export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const { hub, policy } = deps;
+
+  app.post<{ Body: DeviceCreateBody }>('/api/v1/devices', {
+    config: { access: 'write' },
+    schema: {
+      tags: ['devices'],
+      summary: 'Create a device',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name'],
+        properties: {
+          id: {
+            type: 'string', minLength: 1, maxLength: 64, pattern: deviceIdPattern, example: 'fridge',
+            description: 'Stable id (lower-case letters, digits, _ and -), e.g. from a serial number; never changes',
+          },
+          ...editableProperties,
+        },
+      },
+      response: {
+        201: { description: 'Created', $ref: 'Device#' },
+        ...problemResponses(400, 409, 413, 415),
+      },
+    },
+  }, async (request, reply) => {
+    const { id } = request.body;
+    // Not atomic with the upsert below; two racing creates of one id both succeed as one device.
+    if (hub.devices.get(id)) throw new ApiError('DEVICE_EXISTS', `A device with id "${id}" already exists`);
+    const device = await hub.devices.upsert({ id, name: request.body.name, ...fromWire(request.body) }, null);
+    return reply.code(201).header('location', `/api/v1/devices/${encodeURIComponent(id)}`).send(deviceToWire(device));
+  });
+
+  app.get('/api/v1/devices', {
+    config: { access: 'read' },
+    schema: {
+      tags: ['devices'],
+      summary: 'List devices',
+      response: { 200: listOf({ $ref: 'Device#' }) },
+    },
+  }, async (request) => {
+    const devices = hub.devices.list()
+      .filter((d) => policy.canSeeDevice(request, d.id))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { data: devices.map(deviceToWire) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/devices/:id', {
+    config: { access: 'read' },
+    schema: {
+      tags: ['devices'],
+      summary: 'Get a device',
+      params: idParams,
+      response: { 200: { $ref: 'Device#' }, ...problemResponses(404) },
+    },
+  }, async (request) => deviceToWire(requireDevice(deps, request, request.params.id)));
+
+  app.patch<{ Params: { id: string }; Body: DeviceFields }>('/api/v1/devices/:id', {
+    config: { access: 'write' },
+    schema: {
+      tags: ['devices'],
+      summary: 'Change some fields of a device',
+      params: idParams,
+      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: editableProperties },
+      response: { 200: { $ref: 'Device#' }, ...problemResponses(400, 404, 413, 415) },
+    },
+  }, async (request) => {
+    const { id } = request.params;
+    requireDevice(deps, request, id);
+    const device = await hub.devices.update(id, fromWire(request.body));
+    if (!device) throw new ApiError('DEVICE_NOT_FOUND', `No device "${id}"`);
+    return deviceToWire(device);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/devices/:id', {
+    config: { access: 'write' },
+    schema: {
+      tags: ['devices'],
+      summary: 'Delete a device with its entities, samples and energy',
+      params: idParams,
+      response: { 204: { description: 'Deleted', type: 'null' }, ...problemResponses(404) },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    requireDevice(deps, request, id);
+    if (!(await hub.devices.delete(id))) throw new ApiError('DEVICE_NOT_FOUND', `No device "${id}"`);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * buildServer(hub): the HTTP API and WebSocket gateway as a fastify instance that is not
+ * listening. Only the CLI listens; tests use `inject()` (or listen on port 0 for WebSockets).
+ */
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { Hub } from '../hub/types.js';
+import { allowAll, ROUTE_ACCESS, type AccessPolicy, type RouteAccess } from './access.js';
+import { ApiError, codeForStatus, problem, PROBLEM_CONTENT_TYPE, type Problem } from './errors.js';
+import type { RouteDeps } from './deps.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import { ajvErrorsToItems, createValidatorCompiler, summarize } from './validation.js';
+import { registerWsGateway, type WsGateway, type WsGatewayOptions } from './ws/gateway.js';
+import { healthRoutes } from './routes/health.js';
+import { deviceRoutes } from './routes/devices.js';
+import { entityRoutes } from './routes/entities.js';
+import { stateRoutes } from './routes/states.js';
+import { historyRoutes } from './routes/history.js';
+import { quarantineRoutes } from './routes/quarantine.js';
+import { integrationRoutes } from './routes/integrations.js';
+import { readingRoutes } from './routes/readings.js';
+import { energyRoutes } from './routes/energy.js';
+
+export const API_PREFIX = '/api/v1';
+export const OPENAPI_PATH = '/api/v1/openapi.json';
+export const DOCS_PATH = '/api/docs';
+
+export interface BuildServerOptions {
+  /** Authentication/authorization (issue 4). Default: everything allowed. */
+  access?: AccessPolicy;
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Largest batch-readings body in bytes (default 16 MiB). */
+  readingsBodyLimit?: number;
+  /** Log every request at info level (default false: only failures are logged). */
+  logRequests?: boolean;
+  ws?: WsGatewayOptions;
+  /** Reported by /health and the OpenAPI document; default the core package version. */
+  version?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The WebSocket gateway (connection and frame counters). */
+    wsGateway: WsGateway;
+  }
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** Any error → problem+json. fastify's own errors carry a status (and `validation` for schemas). */
+function toProblem(err: FastifyError, instance: string): Problem {
+  if (err instanceof ApiError) return problem(err.code, err.message, { instance, ...(err.errors ? { errors: err.errors } : {}) });
+  if (err.validation) {
+    const items = ajvErrorsToItems(err.validation as Parameters<typeof ajvErrorsToItems>[0], err.validationContext);
+    const code = err.validationContext === 'querystring' ? 'INVALID_QUERY' : 'VALIDATION_FAILED';
+    return problem(code, summarize(items), { instance, errors: items });
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return problem(codeForStatus(status), err.message, { instance, status });
+  if (status === 503) return problem('SERVICE_UNAVAILABLE', err.message, { instance });
+  return problem('INTERNAL', 'An unexpected error occurred; it has been logged.', { instance });
+}
+
+export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Promise<FastifyInstance> {
+  const policy = opts.access ?? allowAll;
+  const version = opts.version ?? packageVersion();
+  const app = Fastify({
+    loggerInstance: hub.log.child({ component: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: !opts.logRequests,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // Entity ids contain dots; keep paths exact otherwise.
+    routerOptions: { ignoreTrailingSlash: false },
+  });
+
+  const compile = createValidatorCompiler();
+  app.setValidatorCompiler(compile);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const body = toProblem(err, pathOf(request.url));
+    if (body.status >= 500) request.log.error({ err, method: request.method, url: request.url }, 'request failed');
+    else if (opts.logRequests) request.log.info({ code: body.code, status: body.status }, body.detail);
+    return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const body = problem('NOT_FOUND', `No route ${request.method} ${pathOf(request.url)}`, { instance: pathOf(request.url) });
+    return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(body);
+  });
+
+  // Every API route says what access it needs, so issue 4's checks cannot miss one.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(API_PREFIX)) return;
+    const access = route.config?.access;
+    if (!access || !ROUTE_ACCESS.includes(access)) {
+      throw new Error(`route ${String(route.method)} ${route.url} must declare config.access (one of ${ROUTE_ACCESS.join(', ')})`);
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    // Routes outside /api/v1 (the docs page and its assets) are public.
+    const access: RouteAccess = request.routeOptions.config?.access ?? 'public';
+    await policy.authorize(request, access);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Joulehub API',
+        version,
+        description: 'Devices, entities, live states, readings and the exact 15-minute energy ledger. '
+          + 'Errors are application/problem+json (RFC 9457). Live states: WebSocket at /api/v1/ws.',
+      },
+      tags: [
+        { name: 'system' }, { name: 'devices' }, { name: 'entities' }, { name: 'states' },
+        { name: 'readings' }, { name: 'energy' }, { name: 'live' },
+      ],
+    },
+    // Shared schemas keep their $id as the component name (Device, Problem …).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PATH });
+  await app.register(websocket, { options: { maxPayload: opts.ws?.maxPayload ?? 64 * 1024 } });
+
+  const deps: RouteDeps = {
+    hub,
+    policy,
+    compile,
+    version,
+    startedAt: hub.clock.now(),
+    readingsBodyLimit: opts.readingsBodyLimit ?? 16 * 1024 * 1024,
+  };
+
+  app.get(OPENAPI_PATH, { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(async (scope) => {
+    await healthRoutes(scope, deps);
+    await deviceRoutes(scope, deps);
+    await readingRoutes(scope, deps);
+    await entityRoutes(scope, deps);
+    await stateRoutes(scope, deps);
+    await historyRoutes(scope, deps);
+    await quarantineRoutes(scope, deps);
+    await integrationRoutes(scope, deps);
+    await energyRoutes(scope, deps);
+  });
+
+  const gateway = registerWsGateway(app, hub, policy, opts.ws);
+  app.decorate('wsGateway', gateway);
+  app.addHook('onClose', async () => gateway.close());
+
+  await app.ready();
+  return app;
+}
