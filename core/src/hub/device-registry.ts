@@ -153,6 +153,7 @@ export class HubDeviceRegistry implements DeviceRegistry {
         // samples, quarantine and the ledger carry no foreign key (readings are never refused for
         // registration order), so they are removed explicitly.
         await trx.deleteFrom('energy_15m').where('entity_id', 'in', ids).execute();
+        await trx.deleteFrom('energy_1h').where('entity_id', 'in', ids).execute();
         await trx.deleteFrom('samples').where('entity_id', 'in', ids).execute();
         await trx.deleteFrom('quarantine').where('entity_id', 'in', ids).execute();
         await trx.deleteFrom('states').where('entity_id', 'in', ids).execute();

@@ -127,6 +127,8 @@ export interface IntegrationInstanceStatus {
   status: IntegrationStatus;
   error?: string;
   attempts: number;
+  /** When the next retry runs (not_ready / failed), ISO 8601. */
+  nextRetryAt?: string;
 }
 
 export interface Hub {
