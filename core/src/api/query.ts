@@ -2,9 +2,10 @@
  * Query-string checks the schemas cannot express (time zones, instants, start before end). Every
  * problem is collected before failing, so one 400 names them all.
  */
+import type { FastifyRequest } from 'fastify';
 import { ApiError, type ProblemItem } from './errors.js';
 import { isValidTimeZone, parseRangeBound } from './time.js';
-import { summarize } from './validation.js';
+import { ajvErrorsToItems, summarize } from './validation.js';
 
 export const rangeQueryProperties = {
   start: {
@@ -22,16 +23,33 @@ export const tzQueryProperty = {
   description: "IANA time zone that cuts hours, days and months and reads local times (default the hub's)",
 } as const;
 
+/**
+ * Routes using it set `attachValidation: true`, so schema problems (unknown interval, bad count)
+ * and the checks here (time zone, instants, order) come back together in one 400.
+ */
 export class QueryProblems {
   readonly items: ProblemItem[] = [];
+  /** The schema validation failed: the query's values may be uncoerced, so only collect problems. */
+  readonly schemaFailed: boolean;
+
+  constructor(request: FastifyRequest) {
+    const err = request.validationError as (Error & { validation?: unknown; validationContext?: string }) | undefined;
+    this.schemaFailed = err !== undefined;
+    if (!err) return;
+    if (err instanceof ApiError) throw err;
+    if (!Array.isArray(err.validation)) throw err;
+    this.items.push(...ajvErrorsToItems(err.validation, err.validationContext));
+    if (err.validationContext !== 'querystring') this.throwIfAny();
+  }
 
   add(param: string, reason: string): void {
     this.items.push({ pointer: `/query/${param}`, reason });
   }
 
   /** The time zone, or the hub's default when absent; records a problem when unknown. */
-  timeZone(tz: string | undefined, fallback: string): string {
+  timeZone(tz: unknown, fallback: string): string {
     if (tz === undefined) return fallback;
+    if (typeof tz !== 'string') return fallback;
     if (!isValidTimeZone(tz)) {
       this.add('tz', `unknown time zone ${JSON.stringify(tz)}; use an IANA name such as Europe/Berlin`);
       return fallback;
@@ -39,20 +57,20 @@ export class QueryProblems {
     return tz;
   }
 
-  instant(param: string, text: string | undefined, tz: string): number | undefined {
-    if (text === undefined) return undefined;
+  instant(param: string, text: unknown, tz: string): number | undefined {
+    if (typeof text !== 'string') return undefined;
     const t = parseRangeBound(text, tz);
     if (t === undefined) this.add(param, `${JSON.stringify(text)} is not an ISO 8601 date or date-time`);
     return t;
   }
 
   /** Both bounds parsed; start after end is a problem (start = end is an empty range). */
-  range(q: { start?: string; end?: string }, tz: string): { start: number; end: number } | undefined {
+  range(q: { start?: unknown; end?: unknown }, tz: string): { start: number; end: number } | undefined {
     const start = this.instant('start', q.start, tz);
     const end = this.instant('end', q.end, tz);
     if (start === undefined || end === undefined) return undefined;
     if (start > end) {
-      this.add('start', `start (${q.start}) is after end (${q.end})`);
+      this.add('start', `start (${String(q.start)}) is after end (${String(q.end)})`);
       return undefined;
     }
     return { start, end };

@@ -3,13 +3,13 @@
  * listening. Only the CLI listens; tests use `inject()` (or listen on port 0 for WebSockets).
  */
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { Hub } from '../hub/types.js';
 import { allowAll, ROUTE_ACCESS, type AccessPolicy, type RouteAccess } from './access.js';
-import { ApiError, codeForStatus, problem, PROBLEM_CONTENT_TYPE, type Problem } from './errors.js';
+import { API_ERRORS, ApiError, codeForStatus, problem, PROBLEM_CONTENT_TYPE, type ApiErrorCode, type Problem } from './errors.js';
 import type { RouteDeps } from './deps.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { ajvErrorsToItems, createValidatorCompiler, summarize } from './validation.js';
@@ -72,6 +72,9 @@ function toProblem(err: FastifyError, instance: string): Problem {
     return problem(code, summarize(items), { instance, errors: items });
   }
   const status = err.statusCode ?? 500;
+  // Hub errors (hub/errors.ts) share codes with API_ERRORS where one exists and carry their status.
+  const known = typeof err.code === 'string' && Object.hasOwn(API_ERRORS, err.code) ? (err.code as ApiErrorCode) : undefined;
+  if (known && API_ERRORS[known].status === status) return problem(known, err.message, { instance });
   if (status >= 400 && status < 500) return problem(codeForStatus(status), err.message, { instance, status });
   if (status === 503) return problem('SERVICE_UNAVAILABLE', err.message, { instance });
   return problem('INTERNAL', 'An unexpected error occurred; it has been logged.', { instance });
@@ -82,7 +85,7 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
   const version = opts.version ?? packageVersion();
   const app = Fastify({
     loggerInstance: hub.log.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: !opts.logRequests,
+    logController: new LogController({ disableRequestLogging: !opts.logRequests }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // Entity ids contain dots; keep paths exact otherwise.
     routerOptions: { ignoreTrailingSlash: false },

@@ -64,7 +64,7 @@ export function ajvErrorsToItems(errors: ErrorObject[], context: string | undefi
 
 /** Human summary of validation problems for `detail`. */
 export function summarize(items: ProblemItem[]): string {
-  const first = items.slice(0, 3).map((i) => `${i.index !== undefined ? `record ${i.index}: ` : ''}${i.pointer ?? ''} ${i.reason}`.trim());
+  const first = items.slice(0, 3).map((i) => `${i.index !== undefined ? `record ${i.index}, ` : ''}${i.pointer ? `${i.pointer}: ` : ''}${i.reason}`);
   const more = items.length > 3 ? ` (and ${items.length - 3} more)` : '';
   return `${first.join('; ')}${more}`;
 }

@@ -8,12 +8,13 @@ import { deviceToWire } from '../wire.js';
 
 interface DeviceFields {
   name?: string;
-  description?: string;
-  address?: string;
-  manufacturer?: string;
-  model?: string;
-  max_hourly_kwh?: number;
-  max_power_w?: number;
+  /** null (PATCH only) clears the field. */
+  description?: string | null;
+  address?: string | null;
+  manufacturer?: string | null;
+  model?: string | null;
+  max_hourly_kwh?: number | null;
+  max_power_w?: number | null;
 }
 type DeviceCreateBody = DeviceFields & { id: string; name: string };
 
@@ -29,23 +30,40 @@ const editableProperties = {
   max_power_w: { type: 'number', exclusiveMinimum: 0, description: 'Maximum plausible power (W); readings implying more are quarantined (default 60 kW)' },
 };
 
+/** PATCH may send null to clear an optional field. */
+const patchProperties = Object.fromEntries(Object.entries(editableProperties).map(([key, schema]) => [
+  key,
+  key === 'name' ? schema : { ...schema, type: [schema.type, 'null'], description: `${(schema as { description?: string }).description ?? key}; null clears it` },
+]));
+
 const idParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
-/** Wire (snake_case) → registry (camelCase), leaving out what the client did not send. */
+const WIRE_TO_INFO = {
+  description: 'description',
+  address: 'address',
+  manufacturer: 'manufacturer',
+  model: 'model',
+  max_hourly_kwh: 'maxHourlyKwh',
+  max_power_w: 'maxPowerW',
+} as const;
+
+/**
+ * Wire (snake_case) → registry (camelCase), leaving out what the client did not send. A null
+ * becomes a present-but-undefined key, which the registry's update() reads as "clear".
+ */
 function fromWire(body: DeviceFields): Partial<Omit<DeviceInfo, 'id'>> {
-  const out: Partial<Omit<DeviceInfo, 'id'>> = {};
+  const out: Record<string, unknown> = {};
   if (body.name !== undefined) out.name = body.name;
-  if (body.description !== undefined) out.description = body.description;
-  if (body.address !== undefined) out.address = body.address;
-  if (body.manufacturer !== undefined) out.manufacturer = body.manufacturer;
-  if (body.model !== undefined) out.model = body.model;
-  if (body.max_hourly_kwh !== undefined) out.maxHourlyKwh = body.max_hourly_kwh;
-  if (body.max_power_w !== undefined) out.maxPowerW = body.max_power_w;
-  return out;
+  for (const [wire, field] of Object.entries(WIRE_TO_INFO)) {
+    const v = body[wire as keyof typeof WIRE_TO_INFO];
+    if (v === null) out[field] = undefined;
+    else if (v !== undefined) out[field] = v;
+  }
+  return out as Partial<Omit<DeviceInfo, 'id'>>;
 }
 
 export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
@@ -111,7 +129,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promi
       tags: ['devices'],
       summary: 'Change some fields of a device',
       params: idParams,
-      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: editableProperties },
+      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: patchProperties },
       response: { 200: { $ref: 'Device#' }, ...problemResponses(400, 404, 413, 415) },
     },
   }, async (request) => {

@@ -30,6 +30,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
 
   app.get<{ Querystring: EnergyQs }>('/api/v1/energy', {
     config: { access: 'read' },
+    attachValidation: true,
     schema: {
       tags: ['energy'],
       summary: 'Energy of a device (or one of its entities) per interval',
@@ -74,7 +75,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     },
   }, async (request) => {
     const q = request.query;
-    const problems = new QueryProblems();
+    const problems = new QueryProblems(request);
     const tz = problems.timeZone(q.tz, hub.config.tz);
     const range = problems.range(q, tz);
     if (q.device === undefined && q.entity === undefined) problems.add('device', 'give a device or an entity');
@@ -108,6 +109,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
 
   app.get<{ Querystring: FleetQs }>('/api/v1/energy/fleet', {
     config: { access: 'read' },
+    attachValidation: true,
     schema: {
       tags: ['energy'],
       summary: 'Energy of all devices per interval: sum, and average over the devices with energy in that bucket',
@@ -146,7 +148,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     },
   }, async (request) => {
     const q = request.query;
-    const problems = new QueryProblems();
+    const problems = new QueryProblems(request);
     const tz = problems.timeZone(q.tz, hub.config.tz);
     const range = problems.range(q, tz);
     problems.throwIfAny();
@@ -167,6 +169,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
 
   app.get<{ Querystring: TopQs }>('/api/v1/energy/top', {
     config: { access: 'read' },
+    attachValidation: true,
     schema: {
       tags: ['energy'],
       summary: 'Devices using the most energy in [start, end), largest first, ties by device id',
@@ -202,7 +205,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     },
   }, async (request) => {
     const q = request.query;
-    const problems = new QueryProblems();
+    const problems = new QueryProblems(request);
     const tz = problems.timeZone(q.tz, hub.config.tz);
     const range = problems.range(q, tz);
     problems.throwIfAny();

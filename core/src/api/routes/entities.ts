@@ -68,9 +68,9 @@ export async function entityRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     try {
       await hub.sendCommand({ entityId: entity.id, command });
     } catch (err) {
-      // The hub refuses with a coded error (no integration, not running …): that is the caller's
-      // problem to see, not a server fault.
-      if (err instanceof JoulehubError) throw new ApiError('COMMAND_FAILED', err.message);
+      // Hub errors carry their own status (see server.ts); other coded refusals (an integration's
+      // onCommand throwing) are the caller's problem to see, not a server fault.
+      if (err instanceof JoulehubError && !('statusCode' in err)) throw new ApiError('COMMAND_FAILED', err.message);
       throw err;
     }
     return reply.code(202).send({ entity_id: entity.id, command, status: 'accepted' });

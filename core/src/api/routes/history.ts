@@ -16,6 +16,7 @@ export async function historyRoutes(app: FastifyInstance, deps: RouteDeps): Prom
 
   app.get<{ Querystring: HistoryQuery }>('/api/v1/history', {
     config: { access: 'read' },
+    attachValidation: true,
     schema: {
       tags: ['states'],
       summary: 'Raw samples of an entity in [start, end), oldest first',
@@ -56,7 +57,7 @@ export async function historyRoutes(app: FastifyInstance, deps: RouteDeps): Prom
     },
   }, async (request) => {
     const q = request.query;
-    const problems = new QueryProblems();
+    const problems = new QueryProblems(request);
     const tz = problems.timeZone(q.tz, hub.config.tz);
     const end = q.end !== undefined ? problems.instant('end', q.end, tz) : hub.clock.now();
     const start = q.start !== undefined ? problems.instant('start', q.start, tz) : (end ?? 0) - DEFAULT_SPAN_MS;
