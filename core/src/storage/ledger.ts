@@ -1,0 +1,215 @@
+/**
+ * The energy ledger in PostgreSQL: `energy_15m` holds the closed segments of every energy entity
+ * (energy between stored consecutive samples) spread over UTC 15-minute buckets, and `energy_1h`
+ * their UTC hourly sums. Both are derived from `samples` only, so recomputing is idempotent; the
+ * open tail after the latest sample depends on the current time and is added at query time.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { bucketCeil, bucketStart, closedSegments, sourceForKind, toBuckets } from '../energy/index.js';
+import { BUCKET_MS, type LedgerOptions, type Sample } from '../energy/types.js';
+import type { EntityKind } from '../sdk/types.js';
+import type { Database } from './schema.js';
+
+const HOUR_MS = 3_600_000;
+
+/** Samples of context fetched on each side of a window: enough for every rule's look-behind and look-ahead. */
+const CONTEXT = 4;
+
+/** Samples per recompute window; a larger range (a full rebuild, an import) is done window by window. */
+const WINDOW_SAMPLES = 20_000;
+
+/** What the ledger needs to know about an entity (a registry Entity fits). */
+export interface LedgerEntity {
+  id: string;
+  kind: EntityKind;
+  reportsOnChange?: boolean;
+  maxGapSeconds?: number | null;
+}
+
+export interface RecomputeOptions {
+  /** Samples per window (default 20,000): bounds memory for full rebuilds and imports. */
+  windowSamples?: number;
+}
+
+export interface RecomputeResult {
+  /** The bucket range that was rewritten, [from, to) epoch ms (empty when from === to). */
+  from: number;
+  to: number;
+  /** Rows written to energy_15m. */
+  rows: number;
+}
+
+export function ledgerOptions(entity: LedgerEntity): LedgerOptions {
+  return {
+    kind: entity.kind,
+    reportsOnChange: entity.reportsOnChange ?? false,
+    maxGapMs: entity.maxGapSeconds != null && entity.maxGapSeconds > 0 ? entity.maxGapSeconds * 1000 : undefined,
+  };
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+interface Row { time: Date; value: number | null }
+
+const toSample = (r: Row): Sample => ({ t: r.time.getTime(), v: r.value });
+
+/** Serialises ledger writes per entity (a second recompute waits, then sees the first one's samples). */
+async function lockEntity(trx: Transaction<Database>, entityId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('joulehub.ledger'), hashtext(${entityId}))`.execute(trx);
+}
+
+/**
+ * Up to CONTEXT samples before `before` (time < before) and after `after` (time > after, or >= when
+ * `afterInclusive`), sorted. Counters skip nulls: their rules look at readings only.
+ */
+async function context(db: Db, entityId: string, numericOnly: boolean, before: number, after: number, afterInclusive: boolean): Promise<{ prev: Sample[]; next: Sample[] }> {
+  const valueFilter = numericOnly ? sql`and value is not null` : sql``;
+  const afterOp = afterInclusive ? sql`>=` : sql`>`;
+  const { rows } = await sql<Row & { side: number }>`
+    (select time, value, -1 as side from samples
+      where entity_id = ${entityId} and time < ${new Date(before)} ${valueFilter}
+      order by time desc limit ${CONTEXT})
+    union all
+    (select time, value, 1 as side from samples
+      where entity_id = ${entityId} and time ${afterOp} ${new Date(after)} ${valueFilter}
+      order by time asc limit ${CONTEXT})`.execute(db);
+  const prev = rows.filter((r) => r.side < 0).map(toSample).sort((a, b) => a.t - b.t);
+  const next = rows.filter((r) => r.side > 0).map(toSample).sort((a, b) => a.t - b.t);
+  return { prev, next };
+}
+
+/**
+ * The time span whose segments can change when samples in [from, to] change: for held readings
+ * (power, interval) from the last sample before `from` (its segment ends at the first changed one)
+ * to the second sample after `to` (the first one's hold may depend on the spacing before it); for
+ * counters three readings each side (a reading's status depends on its neighbours, and a status
+ * flip moves the start of the next accepted reading's segment).
+ */
+function affectedSpan(kind: EntityKind, prev: Sample[], next: Sample[], from: number, to: number): { start: number; end: number } {
+  if (kind === 'energy_total') {
+    return { start: prev.at(-3)?.t ?? prev[0]?.t ?? from, end: next[2]?.t ?? next.at(-1)?.t ?? to };
+  }
+  return { start: prev.at(-1)?.t ?? from, end: next[1]?.t ?? next.at(-1)?.t ?? to };
+}
+
+/** The end of the next window starting at bucket `from`: about WINDOW_SAMPLES samples, on a bucket boundary. */
+async function windowEnd(db: Db, entityId: string, from: number, to: number, size: number): Promise<number> {
+  const { rows } = await sql<{ time: Date }>`
+    select time from samples where entity_id = ${entityId} and time >= ${new Date(from)} and time < ${new Date(to)}
+    order by time offset ${size} limit 1`.execute(db);
+  if (rows.length === 0) return to;
+  return Math.min(to, Math.max(from + BUCKET_MS, bucketStart(rows[0].time.getTime())));
+}
+
+/** Rewrites energy_15m for buckets [from, to) from the samples that determine them. */
+async function rewriteWindow(db: Db, entity: LedgerEntity, opts: LedgerOptions, source: string, from: number, to: number): Promise<number> {
+  const numericOnly = opts.kind === 'energy_total';
+  const { prev, next } = await context(db, entity.id, numericOnly, from, to, true);
+  const { rows } = await sql<Row>`
+    select time, value from samples
+    where entity_id = ${entity.id} and time >= ${new Date(from)} and time < ${new Date(to)}
+    order by time`.execute(db);
+  const samples = [...prev, ...rows.map(toSample), ...next];
+  const buckets = toBuckets(closedSegments(samples, opts));
+
+  await db.deleteFrom('energy_15m')
+    .where('entity_id', '=', entity.id)
+    .where('bucket', '>=', new Date(from))
+    .where('bucket', '<', new Date(to))
+    .execute();
+  const times: string[] = [];
+  const kwh: number[] = [];
+  for (const [b, e] of buckets) {
+    if (b < from || b >= to) continue;
+    times.push(new Date(b).toISOString());
+    kwh.push(e);
+  }
+  if (times.length > 0) {
+    await sql`
+      insert into energy_15m (entity_id, bucket, kwh, source)
+      select ${entity.id}, b, k, ${source}
+      from unnest(${times}::timestamptz[], ${kwh}::float8[]) as u(b, k)`.execute(db);
+  }
+  return times.length;
+}
+
+/** Rewrites energy_1h for the UTC hours overlapping buckets [from, to) from energy_15m. */
+async function rewriteHours(db: Db, entityId: string, from: number, to: number): Promise<void> {
+  const hFrom = new Date(Math.floor(from / HOUR_MS) * HOUR_MS);
+  const hTo = new Date(Math.ceil(to / HOUR_MS) * HOUR_MS);
+  await db.deleteFrom('energy_1h')
+    .where('entity_id', '=', entityId)
+    .where('bucket', '>=', hFrom)
+    .where('bucket', '<', hTo)
+    .execute();
+  await sql`
+    insert into energy_1h (entity_id, bucket, kwh)
+    select entity_id, date_trunc('hour', bucket, 'UTC'), sum(kwh)
+    from energy_15m
+    where entity_id = ${entityId} and bucket >= ${hFrom} and bucket < ${hTo}
+    group by entity_id, date_trunc('hour', bucket, 'UTC')`.execute(db);
+}
+
+async function rewriteRange(trx: Transaction<Database>, entity: LedgerEntity, from: number, to: number, options: RecomputeOptions): Promise<RecomputeResult> {
+  const opts = ledgerOptions(entity);
+  const source = sourceForKind(opts.kind)!;
+  const size = Math.max(1, Math.floor(options.windowSamples ?? WINDOW_SAMPLES));
+  let rows = 0;
+  for (let start = from; start < to;) {
+    const end = await windowEnd(trx, entity.id, start, to, size);
+    rows += await rewriteWindow(trx, entity, opts, source, start, end);
+    start = end;
+  }
+  if (to > from) await rewriteHours(trx, entity.id, from, to);
+  return { from, to, rows };
+}
+
+/**
+ * Brings the ledger up to date after samples in [range.from, range.to] (epoch ms, inclusive) were
+ * written, corrected or deleted. Rewrites exactly the buckets those samples can affect, from the
+ * samples around them, in one transaction. Idempotent: the result depends on the samples only.
+ * Call it after the samples are committed.
+ */
+export async function recomputeLedger(
+  db: Kysely<Database>, entity: LedgerEntity, range: { from: number; to: number }, options: RecomputeOptions = {},
+): Promise<RecomputeResult> {
+  const source = sourceForKind(entity.kind);
+  if (source === null) return { from: range.from, to: range.from, rows: 0 };
+  const lo = Math.min(range.from, range.to);
+  const hi = Math.max(range.from, range.to);
+  return db.transaction().execute(async (trx) => {
+    await lockEntity(trx, entity.id);
+    const { prev, next } = await context(trx, entity.id, entity.kind === 'energy_total', lo, hi, false);
+    const span = affectedSpan(entity.kind, prev, next, lo, hi);
+    const from = bucketStart(span.start);
+    let to = bucketCeil(span.end);
+    if (to <= from) to = from;
+    // A changed sample exactly on a bucket boundary with nothing around it affects nothing stored.
+    if (to === from && span.end > span.start) to = from + BUCKET_MS;
+    return rewriteRange(trx, entity, from, to, options);
+  });
+}
+
+/** Rebuilds an entity's ledger from all its samples (and clears it for kinds without energy). */
+export async function recomputeAll(db: Kysely<Database>, entity: LedgerEntity, options: RecomputeOptions = {}): Promise<RecomputeResult> {
+  return db.transaction().execute(async (trx) => {
+    await lockEntity(trx, entity.id);
+    await trx.deleteFrom('energy_15m').where('entity_id', '=', entity.id).execute();
+    await trx.deleteFrom('energy_1h').where('entity_id', '=', entity.id).execute();
+    if (sourceForKind(entity.kind) === null) return { from: 0, to: 0, rows: 0 };
+    const { rows } = await sql<{ lo: Date | null; hi: Date | null }>`
+      select min(time) as lo, max(time) as hi from samples where entity_id = ${entity.id}`.execute(trx);
+    const lo = rows[0]?.lo;
+    const hi = rows[0]?.hi;
+    if (!lo || !hi) return { from: 0, to: 0, rows: 0 };
+    return rewriteRange(trx, entity, bucketStart(lo.getTime()), bucketCeil(hi.getTime() + 1), options);
+  });
+}
+
+/** Deletes an entity's ledger rows (the entity or its device was removed). */
+export async function deleteLedger(db: Kysely<Database>, entityId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('energy_15m').where('entity_id', '=', entityId).execute();
+    await trx.deleteFrom('energy_1h').where('entity_id', '=', entityId).execute();
+  });
+}
