@@ -50,6 +50,8 @@ export class EmbeddedPostgresError extends Error {
 }
 
 const PG_USER = 'postgres';
+/** Server log lines that are expected around start and stop. */
+const BENIGN = /the database system is (starting up|shutting down)|terminating connection due to administrator command/;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -316,8 +318,10 @@ async function spawnServer(bins: Binaries, clusterDir: string, port: number, adm
       if (!line.trim()) continue;
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      if (/\b(PANIC|FATAL):/.test(line)) pgLog.error(line);
-      else if (/\b(ERROR|WARNING):/.test(line)) pgLog.warn(line);
+      // FATAL ends one session (a client going away, the start-up probe), not the server; ERROR
+      // lines are query errors the client reports itself.
+      if (/\bPANIC:/.test(line)) pgLog.error(line);
+      else if (/\b(FATAL|WARNING):/.test(line) && !BENIGN.test(line)) pgLog.warn(line);
       else pgLog.debug(line);
     }
   };

@@ -1,0 +1,542 @@
+/**
+ * The recorder: readings go into memory synchronously, a loop writes them in bulk batches, and
+ * whatever the database cannot take (it is down, or cannot keep up) goes to an fsync'd
+ * append-only spool file and is replayed, in order, when it can. Nothing accepted is lost.
+ *
+ * Order is what makes "last write wins" hold across an outage: readings are durable in the order
+ * they were added. Spooled readings are always older than those in memory, so memory is written to
+ * the database only once the spool is empty, and when a write fails the batch and everything after
+ * it go to the spool.
+ */
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { insertSamples } from './samples.js';
+import type { SampleRow, TimeRanges } from './samples.js';
+import type { Database } from './schema.js';
+
+export interface FlushSummary {
+  /** First and last reading time per entity in what was just written (epoch ms, inclusive). */
+  ranges: TimeRanges;
+  count: number;
+  /** True when the rows came from the spool (written earlier while the database was unreachable). */
+  replayed: boolean;
+}
+
+export interface RecorderOptions {
+  db: Kysely<Database>;
+  log: Logger;
+  /** Directory of the spool file (created if missing). One recorder per directory. */
+  spoolDir: string;
+  flushIntervalMs?: number;
+  /** Rows per database write. */
+  maxBatch?: number;
+  /** Rows kept in memory before the surplus goes to the spool (default 200,000). */
+  maxBuffered?: number;
+  /** First and longest wait between attempts to reach the database again (default 250 ms, 5 s). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /**
+   * Called after each batch reached the database, replayed ones included (the ledger recomputes
+   * these ranges). Awaited: flush() covers it, and a slow consumer slows the recorder, not memory.
+   */
+  onFlushed?(summary: FlushSummary): void | Promise<void>;
+}
+
+export interface RecorderStatus {
+  /** Readings in memory, not yet durable. */
+  buffered: number;
+  /** Bytes in the spool still to be replayed. */
+  spooledBytes: number;
+  /** The database was unreachable at the last attempt. */
+  databaseDown: boolean;
+  accepted: number;
+  /** Readings written to the database (replays included). */
+  written: number;
+  /** Readings refused by add() (invalid, or after stop). */
+  dropped: number;
+  lastError?: string;
+}
+
+export interface Recorder {
+  /** Accepts one reading; cheap and synchronous. Invalid readings are dropped with a warning. */
+  add(entityId: string, t: number, v: number | null): void;
+  /** Resolves when everything added before the call is durable: in the database (and through onFlushed), or in the spool while the database is unreachable. */
+  flush(): Promise<void>;
+  /** Writes or spools what is left and stops the loop. A spool that is still pending is replayed by the next recorder. */
+  stop(): Promise<void>;
+  status(): RecorderStatus;
+}
+
+interface Batch {
+  ids: string[];
+  ts: number[];
+  vs: (number | null)[];
+  /** Count of readings accepted up to and including this batch's last one. */
+  endSeq: number;
+}
+
+const SPOOL_FILE = 'recorder-spool.ndjson';
+const REJECTED_FILE = 'recorder-rejected.ndjson';
+// Year 1 to 9999: what an ISO string and PostgreSQL's timestamptz both represent.
+const MIN_T = -62135596800000;
+const MAX_T = 253402300799999;
+
+export function createRecorder(opts: RecorderOptions): Recorder {
+  const { db, spoolDir } = opts;
+  const log = opts.log.child({ component: 'recorder' });
+  const flushIntervalMs = opts.flushIntervalMs ?? 250;
+  const maxBatch = opts.maxBatch ?? 10_000;
+  const maxBuffered = Math.max(opts.maxBuffered ?? 200_000, maxBatch);
+  const retryMin = opts.retryMinMs ?? 250;
+  const retryMax = opts.retryMaxMs ?? 5_000;
+  const spool = new Spool(path.join(spoolDir, SPOOL_FILE), log);
+
+  let open = newBatch();
+  const queue: Batch[] = [];
+  let buffered = 0;
+  let accepted = 0;
+  let durable = 0;
+  let written = 0;
+  let dropped = 0;
+  let lastError: string | undefined;
+  let databaseDown = false;
+  let retryDelay = retryMin;
+  let retryAt = 0;
+  let stopping = false;
+  let stopped = false;
+  let waiters: { target: number; resolve: () => void }[] = [];
+
+  const ready = spool.init().catch((err) => {
+    lastError = `spool unusable: ${(err as Error).message}`;
+    log.error({ err, spoolDir }, 'cannot open the recorder spool; readings are kept in memory until the database takes them');
+  });
+
+  function newBatch(): Batch {
+    return { ids: [], ts: [], vs: [], endSeq: 0 };
+  }
+
+  function seal(): void {
+    if (open.ids.length === 0) return;
+    open.endSeq = accepted;
+    queue.push(open);
+    open = newBatch();
+  }
+
+  function markDurable(seq: number): void {
+    if (seq <= durable) return;
+    durable = seq;
+    if (waiters.length === 0) return;
+    const still: typeof waiters = [];
+    for (const w of waiters) (w.target <= durable ? w.resolve() : still.push(w));
+    waiters = still;
+  }
+
+  // --- the loop ------------------------------------------------------------------------------
+
+  let running: Promise<void> | undefined;
+  let again = false;
+  /** The batch being written directly (not a replay), and whether a spill already put it in the spool. */
+  let inflight: { batch: Batch; spilled: boolean } | undefined;
+  /** Spool appends, replays' clear and spills run one at a time, in order. */
+  let spoolLock: Promise<unknown> = Promise.resolve();
+  let spillPending = false;
+
+  function kick(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      await ready;
+      do {
+        again = false;
+        try {
+          while (await step()) { /* keep going while there is progress */ }
+        } catch (err) {
+          lastError = (err as Error).message;
+          log.error({ err }, 'recorder step failed');
+        }
+      } while (again);
+    })().finally(() => { running = undefined; });
+    return running;
+  }
+
+  const timer = setInterval(() => void kick(), flushIntervalMs);
+  timer.unref();
+
+  /** One unit of work; true when it made progress and another step may follow at once. */
+  async function step(): Promise<boolean> {
+    seal();
+    if (spool.pending) {
+      // Replay first: the spool is older than memory. While waiting to retry, memory goes to disk too.
+      if (stopping || Date.now() < retryAt) {
+        await spill();
+        return false;
+      }
+      if (!(await replaySome())) {
+        await spill();
+        return false;
+      }
+      if (!spool.pending) {
+        const cleared = await withSpool(async () => {
+          if (spool.pending) return false;
+          await spool.clear();
+          return true;
+        });
+        if (cleared) log.info('the spool is replayed; writing to the database directly again');
+      }
+      return true;
+    }
+    const batch = queue.shift();
+    if (!batch) return false;
+    inflight = { batch, spilled: false };
+    const outcome = await write(batch, false);
+    const { spilled } = inflight;
+    inflight = undefined;
+    if (outcome === 'down') {
+      // Already in the spool if a spill ran meanwhile; otherwise it goes there first, before newer rows.
+      if (!spilled) {
+        queue.unshift(batch);
+        await spill();
+      }
+      return false;
+    }
+    if (!spilled) buffered -= batch.ids.length;
+    markDurable(batch.endSeq);
+    return true;
+  }
+
+  function withSpool<T>(fn: () => Promise<T>): Promise<T> {
+    const next = spoolLock.then(fn);
+    spoolLock = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Moves everything in memory to the spool, in order. May run while a direct write is in flight
+   * (memory over the limit while the database hangs): that batch then goes to the spool first, so
+   * the spool stays in order; replaying it after the write succeeded rewrites the same values.
+   */
+  function spill(): Promise<void> {
+    return withSpool(async () => {
+      seal();
+      // Claimed before the await, so the loop knows not to account for it again.
+      const lead = inflight && !inflight.spilled ? inflight : undefined;
+      if (lead) lead.spilled = true;
+      if (queue.length === 0 && !lead) return;
+      const batches = lead ? [lead.batch, ...queue.splice(0)] : queue.splice(0);
+      try {
+        await spool.append(batches);
+      } catch (err) {
+        // Disk full or unwritable: keep the readings in memory rather than lose them (a batch that
+        // reached the database meanwhile is simply written again).
+        if (lead) lead.spilled = false;
+        queue.unshift(...batches);
+        lastError = `spool write failed: ${(err as Error).message}`;
+        log.error({ err }, 'cannot write the recorder spool; keeping readings in memory');
+        return;
+      }
+      for (const b of batches) buffered -= b.ids.length;
+      markDurable(batches[batches.length - 1].endSeq);
+    });
+  }
+
+  /** Called from add(): memory over the limit means the database is down or cannot keep up. */
+  function spillOverflow(): void {
+    if (spillPending) return;
+    spillPending = true;
+    if (!databaseDown) log.warn({ buffered }, 'database write backlog over the limit; spooling to disk');
+    void spill().finally(() => {
+      spillPending = false;
+      void kick();
+    });
+  }
+
+  /** Writes one batch; 'down' when the database is unreachable (the batch stays where it was). */
+  async function write(batch: Batch, replayed: boolean): Promise<'ok' | 'rejected' | 'down'> {
+    const rows: SampleRow[] = new Array(batch.ids.length);
+    const ranges: TimeRanges = new Map();
+    for (let i = 0; i < batch.ids.length; i++) {
+      const entityId = batch.ids[i];
+      const t = batch.ts[i];
+      rows[i] = { entityId, t, v: batch.vs[i] };
+      const r = ranges.get(entityId);
+      if (!r) ranges.set(entityId, { from: t, to: t });
+      else {
+        if (t < r.from) r.from = t;
+        if (t > r.to) r.to = t;
+      }
+    }
+    try {
+      await insertSamples(db, rows);
+    } catch (err) {
+      if (isDataError(err)) {
+        await reject(batch, err);
+        return 'rejected';
+      }
+      noteDown(err);
+      return 'down';
+    }
+    if (databaseDown) log.info('database reachable again');
+    databaseDown = false;
+    retryDelay = retryMin;
+    written += rows.length;
+    try {
+      await opts.onFlushed?.({ ranges, count: rows.length, replayed });
+    } catch (err) {
+      log.error({ err }, 'onFlushed failed (the readings are stored)');
+    }
+    return 'ok';
+  }
+
+  function noteDown(err: unknown): void {
+    lastError = (err as Error).message;
+    if (!databaseDown) log.warn({ err: { message: lastError, code: (err as { code?: string }).code } }, 'database unreachable; spooling readings to disk until it is back');
+    databaseDown = true;
+    retryAt = Date.now() + retryDelay;
+    retryDelay = Math.min(retryDelay * 2, retryMax);
+  }
+
+  async function replaySome(): Promise<boolean> {
+    const entries = await spool.readNext();
+    for (const { batch, end } of entries) {
+      const outcome = await write(batch, true);
+      if (outcome === 'down') return false;
+      spool.consumed(end);
+    }
+    return true;
+  }
+
+  /** A batch the database refuses as data (cannot happen for readings add() accepted) is kept aside, not retried forever. */
+  async function reject(batch: Batch, err: unknown): Promise<void> {
+    lastError = (err as Error).message;
+    const file = path.join(spoolDir, REJECTED_FILE);
+    log.error({ err, file, rows: batch.ids.length }, 'database refused a batch of readings; kept aside in the rejected file');
+    await fs.appendFile(file, `${JSON.stringify({ error: lastError, ...encode(batch) })}\n`).catch(() => undefined);
+  }
+
+  // --- public API -------------------------------------------------------------------------------
+
+  let warnedDrops = 0;
+  function drop(reason: string, entityId: unknown, t: unknown, v: unknown): void {
+    dropped += 1;
+    // The first few, then every 1000th: a misbehaving source must not flood the log.
+    if (warnedDrops < 5 || dropped % 1000 === 0) {
+      warnedDrops += 1;
+      log.warn({ entityId, t, v, dropped }, `reading dropped: ${reason}`);
+    }
+  }
+
+  void kick(); // replays a spool left by an earlier run
+
+  return {
+    add(entityId, t, v) {
+      if (stopped || stopping) return drop('the recorder is stopped', entityId, t, v);
+      if (typeof entityId !== 'string' || entityId.length === 0) return drop('no entity id', entityId, t, v);
+      if (typeof t !== 'number' || !(t >= MIN_T && t <= MAX_T)) return drop('invalid time', entityId, t, v);
+      if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) return drop('value is not a finite number or null', entityId, t, v);
+      open.ids.push(entityId);
+      open.ts.push(t);
+      open.vs.push(v);
+      accepted += 1;
+      buffered += 1;
+      if (open.ids.length >= maxBatch) {
+        seal();
+        if (buffered > maxBuffered) spillOverflow();
+        else void kick();
+      }
+    },
+
+    flush() {
+      const target = accepted;
+      if (durable >= target) return Promise.resolve();
+      const p = new Promise<void>((resolve) => waiters.push({ target, resolve }));
+      void kick();
+      return p;
+    },
+
+    async stop() {
+      if (stopped) return;
+      stopping = true;
+      clearInterval(timer);
+      // Finish the step in flight, then one last pass: write what memory holds, or spool it.
+      await kick();
+      await kick();
+      await spoolLock;
+      await spool.close();
+      stopped = true;
+      stopping = false;
+      const left = waiters;
+      waiters = [];
+      for (const w of left) w.resolve();
+    },
+
+    status() {
+      return {
+        buffered,
+        spooledBytes: spool.pendingBytes,
+        databaseDown,
+        accepted,
+        written,
+        dropped,
+        lastError,
+      };
+    },
+  };
+}
+
+function isDataError(err: unknown): boolean {
+  if (err instanceof TypeError) return true; // refused by insertSamples' own checks
+  const code = (err as { code?: unknown }).code;
+  // 22: data exception, 23: integrity constraint violation. Everything else may pass with time.
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
+function encode(b: Batch): { e: string[]; t: number[]; v: (number | null)[] } {
+  return { e: b.ids, t: b.ts, v: b.vs };
+}
+
+/**
+ * The append-only spool: one JSON line per batch, each append fsync'd. Read from an offset that
+ * only moves forward; deleted once everything in it has been replayed.
+ */
+class Spool {
+  private fh: FileHandle | undefined;
+  private size = 0;
+  private offset = 0;
+
+  constructor(private readonly file: string, private readonly log: Logger) {}
+
+  get pending(): boolean {
+    return this.offset < this.size;
+  }
+
+  get pendingBytes(): number {
+    return this.size - this.offset;
+  }
+
+  async init(): Promise<void> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    let size: number;
+    try {
+      size = (await fs.stat(this.file)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    // A crash during an append can leave a torn last line; those readings were never reported durable.
+    const keep = await lastNewlineEnd(this.file, size);
+    if (keep < size) {
+      this.log.warn({ file: this.file, bytes: size - keep }, 'dropping a torn last line of the spool (written during a crash)');
+      await fs.truncate(this.file, keep);
+    }
+    this.size = keep;
+    if (keep > 0) this.log.info({ file: this.file, bytes: keep }, 'found readings spooled by an earlier run; replaying them');
+  }
+
+  async append(batches: Batch[]): Promise<void> {
+    const text = batches.map((b) => `${JSON.stringify(encode(b))}\n`).join('');
+    if (!this.fh) {
+      this.fh = await fs.open(this.file, 'a');
+      await syncDir(path.dirname(this.file));
+    }
+    try {
+      await this.fh.write(text);
+      await this.fh.datasync();
+    } catch (err) {
+      await this.fh.truncate(this.size).catch(() => undefined);
+      throw err;
+    }
+    this.size += Buffer.byteLength(text);
+  }
+
+  /** Whole lines from the current offset, up to about 4 MB (always at least one line). */
+  async readNext(): Promise<{ batch: Batch; end: number }[]> {
+    const fh = await fs.open(this.file, 'r');
+    try {
+      let want = Math.min(4 << 20, this.size - this.offset);
+      for (;;) {
+        const buf = Buffer.alloc(want);
+        const { bytesRead } = await fh.read(buf, 0, want, this.offset);
+        const last = buf.lastIndexOf(0x0a, bytesRead - 1);
+        if (last < 0) {
+          if (this.offset + bytesRead >= this.size) {
+            // Cannot happen (appends end with a newline, torn tails are cut at start); never loop on it.
+            this.log.error({ file: this.file, bytes: this.size - this.offset }, 'skipping an unterminated spool tail');
+            this.offset = this.size;
+            return [];
+          }
+          want *= 2; // a line longer than the window
+          continue;
+        }
+        const out: { batch: Batch; end: number }[] = [];
+        let start = 0;
+        while (start <= last) {
+          const nl = buf.indexOf(0x0a, start);
+          const line = buf.toString('utf8', start, nl);
+          const end = this.offset + nl + 1;
+          start = nl + 1;
+          try {
+            const o = JSON.parse(line) as { e: string[]; t: number[]; v: (number | null)[] };
+            out.push({ batch: { ids: o.e, ts: o.t, vs: o.v, endSeq: 0 }, end });
+          } catch {
+            this.log.error({ file: this.file, at: end - line.length - 1 }, 'skipping an unreadable spool line');
+            if (out.length === 0) this.offset = end;
+            else out[out.length - 1].end = end;
+          }
+        }
+        return out;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  consumed(end: number): void {
+    this.offset = end;
+  }
+
+  /** Everything is replayed: remove the file. */
+  async clear(): Promise<void> {
+    await this.close();
+    await fs.rm(this.file, { force: true });
+    this.size = 0;
+    this.offset = 0;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close();
+  }
+}
+
+async function lastNewlineEnd(file: string, size: number): Promise<number> {
+  if (size === 0) return 0;
+  const fh = await fs.open(file, 'r');
+  try {
+    let pos = size;
+    const chunk = 64 * 1024;
+    while (pos > 0) {
+      const len = Math.min(chunk, pos);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, pos - len);
+      const i = buf.lastIndexOf(0x0a);
+      if (i >= 0) return pos - len + i + 1;
+      pos -= len;
+    }
+    return 0;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Makes the new file's directory entry durable; not supported everywhere (Windows), hence best effort.
+  const fh = await fs.open(dir, 'r').catch(() => undefined);
+  await fh?.sync().catch(() => undefined);
+  await fh?.close();
+}
