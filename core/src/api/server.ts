@@ -42,10 +42,15 @@ export interface BuildServerOptions {
   version?: string;
 }
 
+/** One registered API route and the access it declared (issue 4's authorization matrix walks these). */
+export interface ApiRoute { method: string; url: string; access: RouteAccess; hidden: boolean }
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** The WebSocket gateway (connection and frame counters). */
     wsGateway: WsGateway;
+    /** Every `/api/v1` route, in registration order (HEAD twins of GET routes left out). */
+    apiRoutes: readonly ApiRoute[];
   }
 }
 
@@ -107,11 +112,17 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
   });
 
   // Every API route says what access it needs, so issue 4's checks cannot miss one.
+  const apiRoutes: ApiRoute[] = [];
+  app.decorate('apiRoutes', apiRoutes);
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith(API_PREFIX)) return;
     const access = route.config?.access;
     if (!access || !ROUTE_ACCESS.includes(access)) {
       throw new Error(`route ${String(route.method)} ${route.url} must declare config.access (one of ${ROUTE_ACCESS.join(', ')})`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      apiRoutes.push({ method, url: route.url, access, hidden: route.schema?.hide === true });
     }
   });
   app.addHook('onRequest', async (request) => {
