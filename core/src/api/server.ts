@@ -96,6 +96,9 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     routerOptions: { ignoreTrailingSlash: false },
   });
 
+  // The API speaks JSON only: a text/plain body is a client mistake (415), not a string to validate.
+  app.removeContentTypeParser('text/plain');
+
   const compile = createValidatorCompiler();
   app.setValidatorCompiler(compile);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
