@@ -125,26 +125,32 @@ function checkDefinition(def: IntegrationDefinition | undefined, entry: Integrat
   }
 }
 
-const validators = new WeakMap<object, ValidateFunction>();
+const validators = new WeakMap<object, { withDefaults: ValidateFunction; asWritten: ValidateFunction }>();
 const ajv = createAjv({ useDefaults: true });
+const ajvAsWritten = createAjv();
 
 /**
  * Validates an instance's options against the integration's schema, filling in defaults; returns
  * the options to hand to setup. Throws one ConfigError listing every problem, one line each.
+ * A `required` option must be written by the user even when the schema documents a default for
+ * it, so required-ness is checked on the options as written, everything else after defaults.
  */
 export function validateInstanceConfig(def: IntegrationDefinition, entry: IntegrationConfig): Record<string, unknown> {
-  let validate = validators.get(def.configSchema);
-  if (!validate) {
+  let v = validators.get(def.configSchema);
+  if (!v) {
     try {
-      validate = ajv.compile(def.configSchema);
+      v = { withDefaults: ajv.compile(def.configSchema), asWritten: ajvAsWritten.compile(def.configSchema) };
     } catch (err) {
       throw problem('INTEGRATION_INVALID', entry, 'id', `has an invalid config schema: ${(err as Error).message}`);
     }
-    validators.set(def.configSchema, validate);
+    validators.set(def.configSchema, v);
   }
+  const written = structuredClone(entry.config ?? {});
+  const missing = v.asWritten(written) ? [] : (v.asWritten.errors ?? []).filter((e) => e.keyword === 'required');
   const config = structuredClone(entry.config ?? {});
-  if (validate(config)) return config;
-  const lines = ajvProblems(validate.errors).map((p) => {
+  const valid = v.withDefaults(config);
+  if (valid && missing.length === 0) return config;
+  const lines = ajvProblems([...missing, ...(valid ? [] : v.withDefaults.errors ?? [])]).map((p) => {
     const sub = p.path === '(root)' ? 'config' : p.path.startsWith('[') ? `config${p.path}` : `config.${p.path}`;
     return `${where(entry, sub)} ${p.message}`;
   });

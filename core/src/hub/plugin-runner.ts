@@ -76,6 +76,14 @@ interface Slot {
 
 const ownerOf = (instanceId: string) => `integration:${instanceId}`;
 
+/**
+ * By class, or by name for an integration that bundles its own copy of the SDK (a second class
+ * object with the same meaning).
+ */
+function isKind(err: unknown, cls: typeof NotReadyError | typeof ConfigError): boolean {
+  return err instanceof cls || (err instanceof Error && err.name === cls.name && typeof (err as { code?: unknown }).code === 'string');
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -151,9 +159,11 @@ export class PluginRunner {
     try {
       await instance.onCommand(command);
     } catch (err) {
-      if (!(err instanceof JoulehubError)) this.fail(slot, run.gen, err, 'onCommand');
+      // A coded error is the device's answer (unreachable, refused); anything else is a bug in the integration.
+      const coded = err instanceof JoulehubError || isKind(err, NotReadyError) || isKind(err, ConfigError);
+      if (!coded) this.fail(slot, run.gen, err, 'onCommand');
       throw new HubError('COMMAND_FAILED', `${command.command} on ${command.entityId} failed: ${message(err)}`, {
-        entityId: command.entityId, instanceId: slot.instanceId, cause: err instanceof JoulehubError ? err.code : undefined,
+        entityId: command.entityId, instanceId: slot.instanceId, ...(coded ? { cause: (err as JoulehubError).code } : {}),
       });
     }
   }
@@ -228,14 +238,15 @@ export class PluginRunner {
     if (this.opts.clock.now() - startedAt >= BACKOFF_MAX_MS) slot.attempts = 0;
     slot.attempts++;
     this.markUnavailable(slot);
-    if (err instanceof ConfigError) {
-      log.error({ err, code: err.code, where }, 'integration needs configuration; not retrying');
+    if (isKind(err, ConfigError)) {
+      log.error({ err, code: (err as ConfigError).code, where }, 'integration needs configuration; not retrying');
       this.setStatus(slot, 'config_error', message(err));
       return;
     }
     const delay = backoffDelay(slot.attempts);
-    if (err instanceof NotReadyError) {
-      log.warn({ code: err.code, details: err.details, where, attempt: slot.attempts, retryInMs: delay }, `integration not ready: ${err.message}`);
+    if (isKind(err, NotReadyError)) {
+      const e = err as NotReadyError;
+      log.warn({ code: e.code, details: e.details, where, attempt: slot.attempts, retryInMs: delay }, `integration not ready: ${e.message}`);
       this.setStatus(slot, 'not_ready', message(err));
     } else {
       log.error({ err, where, attempt: slot.attempts, retryInMs: delay }, 'integration failed; stopped and retrying');

@@ -21,9 +21,8 @@ interface Slot {
 }
 
 export interface StateChange {
-  state: EntityState;
   previous: { value: number | null; text: string | null; available: boolean } | null;
-  /** Value, text or availability differ from before (or this is the first state). */
+  /** Value, text or availability differ from before (or this is the first state). The new state is get(id). */
   changed: boolean;
   availabilityChanged: boolean;
 }
@@ -69,6 +68,12 @@ export class HubStateStore implements StateStore {
     return store;
   }
 
+  /** The latest reading time of an entity, epoch ms (for plausibility and ordering on the hot path). */
+  lastReading(entityId: string): { t: number; v: number | null; available: boolean } | undefined {
+    const s = this.slots.get(entityId);
+    return s ? { t: s.lastReported, v: s.value, available: s.available } : undefined;
+  }
+
   get(entityId: string): EntityState | undefined {
     const s = this.slots.get(entityId);
     return s ? toState(s) : undefined;
@@ -90,7 +95,7 @@ export class HubStateStore implements StateStore {
       const fresh: Slot = { entityId: entity.id, deviceId: entity.deviceId, kind: entity.kind, value, text, available: true, lastChanged: at, lastReported: at };
       this.slots.set(entity.id, fresh);
       this.dirty.add(entity.id);
-      return { state: toState(fresh), previous: null, changed: true, availabilityChanged: false };
+      return { previous: null, changed: true, availabilityChanged: false };
     }
     const previous = { value: slot.value, text: slot.text, available: slot.available };
     const changed = slot.value !== value || slot.text !== text || !slot.available;
@@ -100,7 +105,7 @@ export class HubStateStore implements StateStore {
     slot.lastReported = at;
     if (changed) slot.lastChanged = at;
     this.dirty.add(entity.id);
-    return { state: toState(slot), previous, changed, availabilityChanged: !previous.available };
+    return { previous, changed, availabilityChanged: !previous.available };
   }
 
   /** Marks an entity (un)available at `at`; the value is kept for display. */
@@ -110,7 +115,7 @@ export class HubStateStore implements StateStore {
       slot = { entityId: entity.id, deviceId: entity.deviceId, kind: entity.kind, value: null, text: null, available, lastChanged: at, lastReported: at };
       this.slots.set(entity.id, slot);
       this.dirty.add(entity.id);
-      return { state: toState(slot), previous: null, changed: true, availabilityChanged: !available };
+      return { previous: null, changed: true, availabilityChanged: !available };
     }
     const previous = { value: slot.value, text: slot.text, available: slot.available };
     const changed = slot.available !== available;
@@ -119,7 +124,7 @@ export class HubStateStore implements StateStore {
       slot.lastChanged = Math.max(at, slot.lastChanged);
       this.dirty.add(entity.id);
     }
-    return { state: toState(slot), previous, changed, availabilityChanged: changed };
+    return { previous, changed, availabilityChanged: changed };
   }
 
   forget(entityIds: string[]): void {

@@ -1,0 +1,200 @@
+/**
+ * The composition root: builds every part of a running hub from a HubConfig and hands each part
+ * what it needs. Nothing here is a module-level singleton; two hubs can run in one process (tests).
+ */
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Sample } from '../energy/types.js';
+import type { Command, IntegrationDefinition, ReportValue } from '../sdk/types.js';
+import { createDb, migrateToLatest } from '../storage/db.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../storage/embedded.js';
+import { createEnergyService } from '../storage/energy-queries.js';
+import type { Database } from '../storage/schema.js';
+import { createEventBus, type HubEventBus } from './bus.js';
+import { systemClock, type HubClock } from './clock.js';
+import { HubDeviceRegistry } from './device-registry.js';
+import { HubEntityRegistry } from './entity-registry.js';
+import { HubError } from './errors.js';
+import { Ingest, type IngestOptions } from './ingest.js';
+import { createLogger } from './logger.js';
+import { PluginRunner } from './plugin-runner.js';
+import { createScheduler, type HubScheduler } from './scheduler.js';
+import { HubStateStore } from './state-store.js';
+import type {
+  EnergyService, Hub, HubConfig, IntegrationConfig, IntegrationInstanceStatus, QuarantinedReading,
+} from './types.js';
+
+export interface CreateHubOptions {
+  /** The hub clock (default the system clock; tests pass a ManualClock). */
+  clock?: HubClock;
+  /** Root logger (default a pino logger at config.logLevel on stdout). */
+  log?: Logger;
+  /** Database to use; wins over config.databaseUrl. Neither set: the embedded PostgreSQL server. */
+  databaseUrl?: string;
+  /** Replaces package loading of integrations (tests hand definitions in directly). */
+  loadIntegration?: (entry: IntegrationConfig) => Promise<IntegrationDefinition>;
+  /** Recorder tuning for benchmarks and tests. */
+  recorder?: IngestOptions['recorder'];
+  /** How often changed states are written to the database, ms of hub-clock time (default 5 s). */
+  statePersistMs?: number;
+}
+
+/** The demo household: csv-replay on its bundled preset (`--demo`). */
+export const DEMO_INSTANCE: IntegrationConfig = { id: 'csv-replay', name: 'demo', config: { preset: 'demo' } };
+
+/** The concrete hub: the Hub contract plus a few handles for the CLI, bench and tests. */
+export interface JoulehubHub extends Hub {
+  readonly scheduler: HubScheduler;
+  readonly bus: HubEventBus;
+  /** Where the database came from. */
+  readonly database: { kind: 'embedded' | 'external'; url: string };
+  /** Diagnostics of a running integration instance. */
+  diagnostics(instanceId: string): Promise<Record<string, unknown> | undefined>;
+  recorderStatus(): ReturnType<Ingest['recorderStatus']>;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export async function createHub(config: HubConfig, opts: CreateHubOptions = {}): Promise<JoulehubHub> {
+  const log = opts.log ?? createLogger({ level: config.logLevel });
+  const clock = opts.clock ?? systemClock();
+
+  const url = opts.databaseUrl ?? config.databaseUrl;
+  let embedded: EmbeddedPostgres | undefined;
+  if (url) {
+    log.info({ database: redactUrl(url) }, 'using the PostgreSQL server from DATABASE_URL');
+  } else {
+    log.info({ dataDir: path.join(config.dataDir, 'postgres') }, 'no DATABASE_URL: starting the embedded PostgreSQL server');
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  }
+  const dbUrl = url ?? embedded!.url;
+  const db: Kysely<Database> = createDb(dbUrl, { log });
+  try {
+    await migrateToLatest(db, log);
+    return await assemble(config, opts, { log, clock, db, embedded, dbUrl });
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function assemble(
+  config: HubConfig,
+  opts: CreateHubOptions,
+  parts: { log: Logger; clock: HubClock; db: Kysely<Database>; embedded?: EmbeddedPostgres; dbUrl: string },
+): Promise<JoulehubHub> {
+  const { log, clock, db, embedded } = parts;
+  let runner: PluginRunner | undefined;
+  const bus = createEventBus({ log, onListenerError: (owner, event, err) => runner?.onListenerError(owner, event, err) });
+  const scheduler = createScheduler({ clock, log, timezone: config.tz });
+
+  let entities: HubEntityRegistry | undefined;
+  let states: HubStateStore | undefined;
+  const devices = await HubDeviceRegistry.load({
+    db, bus, log,
+    onDeleted: (deviceId, entityIds) => {
+      entities?.forgetDevice(deviceId);
+      states?.forget(entityIds);
+    },
+  });
+  entities = await HubEntityRegistry.load({ db, bus, log, devices });
+  const entityRegistry = entities;
+  states = await HubStateStore.load(db, log, (id) => entityRegistry.get(id));
+  const stateStore = states;
+  log.info({ devices: devices.list().length, entities: entities.list().length, states: states.all().length }, 'registries loaded');
+
+  const ingest = new Ingest({
+    db, log, clock, bus, devices, entities, states,
+    spoolDir: path.join(config.dataDir, 'spool'),
+    ...(opts.recorder ? { recorder: opts.recorder } : {}),
+  });
+  const energy: EnergyService = createEnergyService({ db, entities, devices, clock });
+  runner = new PluginRunner({
+    log, clock, scheduler, bus, db, devices, entities,
+    ingest,
+    configDir: config.configDir,
+    ...(opts.loadIntegration ? { load: opts.loadIntegration } : {}),
+  });
+  const plugins = runner;
+
+  const housekeeping = scheduler.forOwner('hub');
+  housekeeping.every(opts.statePersistMs ?? 5_000, () => stateStore.persist());
+
+  let started = false;
+  let stopping: Promise<void> | undefined;
+
+  const hub: JoulehubHub = {
+    config,
+    log,
+    clock,
+    scheduler,
+    db,
+    bus,
+    devices,
+    entities: entityRegistry,
+    states: stateStore,
+    energy,
+    database: { kind: embedded ? 'embedded' : 'external', url: parts.dbUrl },
+
+    report(entityId: string, value: ReportValue, at?: number | Date, reportOpts?: { unit?: string }) {
+      ingest.report(entityId, value, at, reportOpts);
+    },
+    writeSamples(entityId: string, samples: Sample[]) {
+      return ingest.writeSamples(entityId, samples);
+    },
+    flush() {
+      return ingest.flush();
+    },
+    quarantine(filter?: { entityId?: string; limit?: number }): Promise<QuarantinedReading[]> {
+      return ingest.quarantine(filter);
+    },
+    integrations(): IntegrationInstanceStatus[] {
+      return plugins.list();
+    },
+    diagnostics(instanceId: string) {
+      return plugins.diagnostics(instanceId);
+    },
+    recorderStatus() {
+      return ingest.recorderStatus();
+    },
+
+    async sendCommand(command: Omit<Command, 'deviceId' | 'key'>) {
+      const entity = entityRegistry.get(command.entityId);
+      if (!entity) throw new HubError('ENTITY_NOT_FOUND', `no entity "${command.entityId}"`, { entityId: command.entityId });
+      const full: Command = { ...command, deviceId: entity.deviceId, key: entity.key };
+      bus.emit('command_requested', { command: full });
+      await plugins.sendCommand(full);
+    },
+
+    async start() {
+      if (started) return;
+      started = true;
+      const entries = [...config.integrations];
+      if (config.demo && !entries.some((e) => (e.name ?? e.id) === DEMO_INSTANCE.name)) {
+        entries.push(structuredClone(DEMO_INSTANCE));
+      }
+      await plugins.start(entries);
+      const list = plugins.list();
+      log.info({ integrations: list.map((i) => `${i.instanceId}:${i.status}`) }, 'hub started');
+    },
+
+    stop() {
+      stopping ??= (async () => {
+        log.info('stopping the hub');
+        await plugins.stop().catch((err: unknown) => log.error({ err }, 'stopping integrations failed'));
+        housekeeping.stop();
+        await ingest.stop().catch((err: unknown) => log.error({ err }, 'stopping the recorder failed'));
+        scheduler.stopAll();
+        await db.destroy().catch((err: unknown) => log.warn({ err }, 'closing the database pool failed'));
+        await embedded?.stop().catch((err: unknown) => log.error({ err }, 'stopping the embedded PostgreSQL failed'));
+        log.info('hub stopped');
+      })();
+      return stopping;
+    },
+  };
+  return hub;
+}
