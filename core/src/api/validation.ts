@@ -23,10 +23,6 @@ function makeAjv(coerce: boolean): Ajv {
   return ajv;
 }
 
-export interface SchemaValidators {
-  compile: FastifySchemaCompiler<unknown>;
-}
-
 /** A validator compiler for fastify: bodies strict, everything else coerced. */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const body = makeAjv(false);

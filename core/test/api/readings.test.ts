@@ -77,6 +77,10 @@ describeDb('API batch readings', (target) => {
     const missing = expectProblem(await h.app.inject({ method: 'POST', url: '/api/v1/devices/ship/readings', payload: { reading: 'sometimes' } }), 400);
     expect(missing.errors!.map((e) => e.pointer).sort()).toEqual(['/body/data', '/body/reading', '/body/units']);
 
+    // `reading` only means something for energy; a cumulative power batch is a mistake, said so.
+    const cumulativePower = expectProblem(await postReadings(h.app, 'ship', 'W', [{ datetime: '2018-08-24T00:00:00Z', value: 1 }], 'cumulative'), 400);
+    expect(cumulativePower.errors!.map((e) => e.pointer)).toEqual(['/body/reading']);
+
     const notJson = await h.app.inject({ method: 'POST', url: '/api/v1/devices/ship/readings', payload: '[1,2', headers: { 'content-type': 'application/json' } });
     expectProblem(notJson, 400);
     expect((await h.app.inject({ url: '/api/v1/entities?device=ship' })).json().data).toEqual([]);

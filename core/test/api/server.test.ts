@@ -34,6 +34,14 @@ describeDb('API server: health, OpenAPI, errors, access seam', (target) => {
     expect(res.json()).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: { ok: true }, uptime_s: 90 });
   });
 
+  it('reports a degraded hub with 503 when the database cannot be reached', async () => {
+    h = await startApi(target.url);
+    await h.hub.db.destroy();
+    const res = await h.app.inject({ url: '/api/v1/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'degraded', database: { ok: false, error: expect.any(String) } });
+  });
+
   it('publishes an OpenAPI document listing every route, valid JSON with resolvable references, and a docs page', async () => {
     h = await startApi(target.url);
     const res = await h.app.inject({ url: '/api/v1/openapi.json' });
