@@ -106,6 +106,7 @@ export class PluginRunner {
       }
       const slot: Slot = { entry, instanceId, status: 'starting', attempts: 0, gen: 0 };
       this.slots.set(instanceId, slot);
+      this.opts.bus.emit('integration_status', { instanceId, status: 'starting' });
       fresh.push(slot);
     }
     await Promise.all(fresh.map((slot) => this.prepareAndRun(slot)));
