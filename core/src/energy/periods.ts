@@ -53,21 +53,30 @@ export function periodStart(t: number, interval: PeriodInterval, tz: string): nu
   }
 }
 
-/** The start of the local period after the one containing `t`. */
+/**
+ * Where the period containing `t` ends: the first instant after `t` that belongs to another period.
+ * That is the next period's start, except where an offset changes by less than an hour
+ * (Australia/Lord_Howe, +11 → +10:30): PostgreSQL, and so this module, label the hour after such a
+ * change by its local wall-clock hour, which began before the change.
+ */
 export function nextPeriodStart(t: number, interval: PeriodInterval, tz: string): number {
+  const zone = zoneOf(tz);
   const start = periodStart(t, interval, tz);
   switch (interval) {
     case '15m':
       return start + BUCKET_MS;
     case 'hour': {
-      // Where an offset changes by less than an hour (Australia/Lord_Howe), a local hour is shorter.
-      const next = periodStart(start + HOUR_MS, 'hour', tz);
-      return next > start ? next : start + HOUR_MS;
+      const off = zone.offset(start);
+      if (zone.offset(start + HOUR_MS) === off && zone.offset(t) === off) return start + HOUR_MS;
+      // The offset changes within the hour: the period runs until the label changes.
+      let b = Math.floor(t / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+      for (let i = 0; i < 8 && periodStart(b, 'hour', tz) === start; i++) b += BUCKET_MS;
+      return b;
     }
     case 'day':
-      return DateTime.fromMillis(start, { zone: zoneOf(tz) }).plus({ days: 1 }).startOf('day').toMillis();
+      return DateTime.fromMillis(start, { zone }).plus({ days: 1 }).startOf('day').toMillis();
     case 'month':
-      return DateTime.fromMillis(start, { zone: zoneOf(tz) }).plus({ months: 1 }).startOf('month').toMillis();
+      return DateTime.fromMillis(start, { zone }).plus({ months: 1 }).startOf('month').toMillis();
   }
 }
 
@@ -84,11 +93,14 @@ export function periodSpan(start: number, end: number, interval: PeriodInterval,
   return last < from ? { from, to: from } : { from, to: nextPeriodStart(last, interval, tz) };
 }
 
-/** The starts of all periods starting in [start, end). */
+/** The starts (labels) of all periods starting in [start, end), in order. */
 export function periodStarts(start: number, end: number, interval: PeriodInterval, tz: string): number[] {
   const out: number[] = [];
   const { from, to } = periodSpan(start, end, interval, tz);
-  for (let p = from; p < to; p = nextPeriodStart(p, interval, tz)) out.push(p);
+  for (let p = from; p < to; p = nextPeriodStart(p, interval, tz)) {
+    const label = periodStart(p, interval, tz);
+    if (label >= start && label < end && label !== out.at(-1)) out.push(label);
+  }
   return out;
 }
 
@@ -98,17 +110,18 @@ export interface PeriodEnergy { start: number; kwh: number }
 export function rollup(buckets: ReadonlyMap<number, number>, interval: PeriodInterval, tz: string): PeriodEnergy[] {
   zoneOf(tz);
   const keys = [...buckets.keys()].sort((a, b) => a - b);
-  const out: PeriodEnergy[] = [];
-  let current: PeriodEnergy | undefined;
-  let currentEnd = Number.NEGATIVE_INFINITY;
+  const sums = new Map<number, number>();
+  // Buckets come sorted, so the period of the previous one usually still applies.
+  let runStart = Number.POSITIVE_INFINITY;
+  let runEnd = Number.NEGATIVE_INFINITY;
+  let label = 0;
   for (const b of keys) {
-    if (current === undefined || b >= currentEnd) {
-      const start = periodStart(b, interval, tz);
-      currentEnd = nextPeriodStart(b, interval, tz);
-      current = { start, kwh: 0 };
-      out.push(current);
+    if (!(b >= runStart && b < runEnd)) {
+      label = periodStart(b, interval, tz);
+      runStart = b;
+      runEnd = nextPeriodStart(b, interval, tz);
     }
-    current.kwh += buckets.get(b)!;
+    sums.set(label, (sums.get(label) ?? 0) + buckets.get(b)!);
   }
-  return out;
+  return [...sums].sort((a, b) => a[0] - b[0]).map(([start, kwh]) => ({ start, kwh }));
 }

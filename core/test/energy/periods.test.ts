@@ -85,6 +85,23 @@ describe('local periods', () => {
     expect(periodSpan(d + 7 * 60_000, d + H, '15m', tz)).toEqual({ from: d + BUCKET_MS, to: d + H });
   });
 
+  it('labels hours like PostgreSQL where the offset changes by half an hour (Australia/Lord_Howe)', () => {
+    const tz = 'Australia/Lord_Howe';
+    // 2025-04-06 02:00 +11 becomes 01:30 +10:30 (15:00 UTC). date_trunc('hour', t, tz) keeps t's offset.
+    const at = (hhmm: string): number => Date.parse(`2025-04-05T${hhmm}:00Z`);
+    expect(periodStart(at('14:45'), 'hour', tz)).toBe(at('14:00'));
+    expect(periodStart(at('15:00'), 'hour', tz)).toBe(at('14:30'));
+    expect(periodStart(at('15:30'), 'hour', tz)).toBe(at('15:30'));
+    expect(nextPeriodStart(at('14:07'), 'hour', tz)).toBe(at('15:00'));
+    expect(nextPeriodStart(at('15:00'), 'hour', tz)).toBe(at('15:30'));
+    const hours = rollup(flat(at('14:00'), at('16:30')), 'hour', tz);
+    expect(hours).toEqual([
+      { start: at('14:00'), kwh: 4 },
+      { start: at('14:30'), kwh: 2 },
+      { start: at('15:30'), kwh: 4 },
+    ]);
+  });
+
   it('refuses an unknown time zone with a typed error', () => {
     expect(() => periodStart(0, 'day', 'Mars/Olympus')).toThrow(InvalidTimeZoneError);
     expect(() => rollup(new Map(), 'day', 'Nowhere')).toThrow(/unknown time zone "Nowhere"/);
