@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { copySamples, insertSamples, latestSamples, loadSamples } from '../../src/storage/samples.js';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { copySamples, dedupeLastWins, insertSamples, isoFormatter, latestSamples, loadSamples } from '../../src/storage/samples.js';
 import type { SampleRow } from '../../src/storage/samples.js';
 import { createTestDatabase, describeDb } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
@@ -112,5 +113,23 @@ describeDb('samples', (target) => {
       { entityId: 'a.power', t: Number.NaN, v: 2 },
     ])).rejects.toThrow(/invalid sample at index 1/);
     expect(await allSamples(t)).toEqual([]);
+  });
+});
+
+describe('sample helpers', () => {
+  it('formats times exactly like toISOString', () => {
+    fc.assert(fc.property(fc.array(fc.double({ min: -62135596800000, max: 253402300799999, noNaN: true }), { maxLength: 50 }), (ts) => {
+      const iso = isoFormatter(); // one formatter across many times, as in a batch
+      for (const t of ts) expect(iso(t)).toBe(new Date(Math.floor(t)).toISOString());
+    }));
+  });
+
+  it('keeps the last row per entity and instant, in first-seen order', () => {
+    const rows = [
+      { entityId: 'a', t: 2, v: 1 }, { entityId: 'b', t: 2, v: 2 }, { entityId: 'a', t: 1, v: 3 }, { entityId: 'a', t: 2, v: 4 },
+    ];
+    expect(dedupeLastWins(rows)).toEqual([{ entityId: 'a', t: 2, v: 4 }, { entityId: 'b', t: 2, v: 2 }, { entityId: 'a', t: 1, v: 3 }]);
+    const clean = [{ entityId: 'a', t: 1, v: 1 }, { entityId: 'a', t: 2, v: 1 }];
+    expect(dedupeLastWins(clean)).toBe(clean);
   });
 });
