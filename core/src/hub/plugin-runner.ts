@@ -19,6 +19,7 @@ import type { HubDeviceRegistry } from './device-registry.js';
 import { entityId as toEntityId, type HubEntityRegistry } from './entity-registry.js';
 import { HubError } from './errors.js';
 import { createKvStore } from './kv-store.js';
+import { redactBySchema } from './logger.js';
 import { loadIntegration, validateInstanceConfig } from './plugin-loader.js';
 import type { HubScheduler, OwnedScheduler } from './scheduler.js';
 import type { IntegrationConfig, IntegrationInstanceStatus } from './types.js';
@@ -206,6 +207,7 @@ export class PluginRunner {
     slot.run = run;
     this.setStatus(slot, 'starting');
     const log = this.opts.log.child({ integration: slot.entry.id, instanceId: slot.instanceId });
+    log.debug({ config: redactBySchema(slot.config, slot.def!.configSchema), attempt: slot.attempts + 1 }, 'integration setup');
     try {
       const instance = await slot.def!.setup(this.context(slot, run, log), structuredClone(slot.config!));
       if (slot.gen !== gen) {
