@@ -47,6 +47,9 @@ export const DEMO_INSTANCE: IntegrationConfig = { id: 'csv-replay', name: 'demo'
 export interface JoulehubHub extends Hub {
   readonly scheduler: HubScheduler;
   readonly bus: HubEventBus;
+  readonly devices: HubDeviceRegistry;
+  readonly entities: HubEntityRegistry;
+  readonly states: HubStateStore;
   /** Where the database came from. */
   readonly database: { kind: 'embedded' | 'external'; url: string };
   /** Diagnostics of a running integration instance. */

@@ -174,6 +174,16 @@ describeDb('hub ingest', (target) => {
     expect((await second.quarantine()).map((q) => q.reason)).toEqual(['power 3 kW is above the device maximum of 2 kW']);
   });
 
+  it('--demo starts the csv-replay household as instance "demo"', async () => {
+    const hub = await createHub(baseConfig(data.dir, { demo: true }), { clock, log: captureLog().log, databaseUrl: t.url });
+    hubs.push(hub);
+    await hub.start();
+    expect(hub.integrations()).toEqual([expect.objectContaining({ instanceId: 'demo', integrationId: 'csv-replay', status: 'running' })]);
+    await clock.advance(2 * MIN);
+    expect(hub.devices.ownedBy('demo').length).toBeGreaterThanOrEqual(6);
+    expect(hub.states.all().some((s) => s.kind === 'power' && s.value !== null)).toBe(true);
+  });
+
   it('deleting a device removes its entities, states, samples and ledger rows', async () => {
     const hub = await newHub();
     await fridge(hub);
