@@ -4,10 +4,13 @@
  *
  * - Streaming: the file is parsed as it is read and rows flow straight into COPY, so memory stays
  *   flat whatever the file size. Per row: one regex, one multiplication, one plausibility check.
- * - All or nothing by default: the whole import is one transaction. Every row is validated; when any
- *   is bad (unreadable or offset-less time, negative or non-numeric value, missing field) nothing is
- *   stored and the ImportError lists the first bad lines with reasons and the total count. With
- *   `skipInvalid` bad rows are reported in the result instead and every good row is stored.
+ * - Bad rows are reported and skipped: every row is validated (unreadable or offset-less time,
+ *   negative or non-numeric value, missing field); a bad one is listed by line and reason in the
+ *   result (the first MAX_LISTED_PROBLEMS, and the total count) and every good row is stored — fix
+ *   the lines and import again, which is safe (see below). With `strict`, a first pass validates the
+ *   whole file and any bad row fails the import (ImportError IMPORT_BAD_ROWS) with nothing stored.
+ * - Nothing accepted is lost: rows are committed in chunks (storage's copySamples); if the import
+ *   fails midway (database gone), the ledger is still brought up to date for what was committed.
  * - Idempotent: samples are upserted per (entity, time), last write wins; importing the same file
  *   twice changes no total. Within one file, a time that appears twice: the later line wins.
  * - Readings the plausibility guard refuses (sentinels, implied power above the device maximum) are
@@ -55,9 +58,9 @@ export interface ImportOptions {
   valueColumn?: string;
   /** Create the device (name = id) when it does not exist, instead of failing. */
   createDevice?: boolean;
-  /** Report bad rows in the result and store the good ones, instead of storing nothing. */
-  skipInvalid?: boolean;
-  /** Called as the file is read: bytes read so far and the file size. */
+  /** Validate the whole file first and store nothing when any row is bad (two passes over the file). */
+  strict?: boolean;
+  /** Called as the file is read: bytes read so far and the total (the file size; twice it with `strict`). */
   onProgress?(done: number, total: number): void;
 }
 
@@ -73,7 +76,7 @@ export interface ImportResult {
   rows: number;
   /** Readings the plausibility guard refused (see the quarantine API). */
   quarantined: number;
-  /** Bad rows skipped (only with skipInvalid). */
+  /** Bad rows skipped. */
   skipped: number;
   /** The first bad rows, by line (at most MAX_LISTED_PROBLEMS). */
   problems: RowProblem[];
@@ -192,44 +195,27 @@ async function writeQuarantine(db: Kysely<Database>, entityId: string, rows: Qua
   }
 }
 
-/** Imports one CSV of readings for one device; see the module comment for the rules. */
-export async function importCsv(deps: ImportDeps, file: string, opts: ImportOptions): Promise<ImportResult> {
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    throw new ImportError('IMPORT_FILE_NOT_FOUND', `cannot read ${file}: no such file`, { file });
-  }
-  const { entity, factor, maxPowerW } = await resolveEntity(deps, opts);
-  const log = deps.log.child({ entityId: entity.id, file });
+interface ValidRow { line: number; t: number; raw: number; text: string }
 
+/**
+ * Streams `file` and yields its good rows in the parser's batches (one await per batch, not per
+ * row); bad rows go to `problem` with their line. Throws ImportError for a file that cannot be read
+ * as CSV at all (no rows, unusable header, unclosed quote).
+ */
+async function* validRows(
+  file: string, opts: ImportOptions, problem: (line: number, reason: string) => void, progress: (bytes: number) => void,
+): AsyncGenerator<ValidRow[]> {
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   // No trimming or empty-line skipping in the parser (each costs ~30 % of its speed): blank lines
   // arrive as one empty field and are skipped below, which also keeps line numbers exact.
   const parser = input.pipe(parse({ bom: true, relax_column_count: true }));
   input.on('error', (err) => parser.destroy(err));
-
-  const problems: RowProblem[] = [];
-  let bad = 0;
-  const quarantined: Quarantined[] = [];
-  let stored = 0;
-  let from = Number.POSITIVE_INFINITY;
-  let to = Number.NEGATIVE_INFINITY;
-  let prev: Sample | undefined;
-  const entityId = entity.id;
-  const kind = entity.kind;
-  const skipInvalid = opts.skipInvalid ?? false;
-
-  const problem = (line: number, reason: string): void => {
-    bad += 1;
-    if (problems.length < MAX_LISTED_PROBLEMS) problems.push({ line, reason });
-  };
-
-  async function* rows(): AsyncGenerator<SampleRow> {
-    let line = 0;
-    let cols: Columns | undefined;
-    let lastProgress = 0;
+  let line = 0;
+  let cols: Columns | undefined;
+  let reported = 0;
+  try {
     for await (const batch of recordBatches(parser)) {
+      const good: ValidRow[] = [];
       for (const rec of batch) {
         line += 1;
         if (rec.length === 1 && rec[0].trim() === '') continue;
@@ -248,62 +234,116 @@ export async function importCsv(deps: ImportDeps, file: string, opts: ImportOpti
           problem(line, timeText.trim() === '' ? 'missing time' : `time "${timeText}" is not an ISO 8601 date-time with an offset (e.g. 2025-04-07T00:00:00Z)`);
           continue;
         }
-        const trimmed = valueText.trim();
-        const raw = trimmed === '' ? Number.NaN : Number(trimmed);
-        if (Number.isNaN(raw) || !Number.isFinite(raw)) {
-          problem(line, trimmed === '' ? 'missing value' : `value "${valueText}" is not a number`);
+        const text = valueText.trim();
+        const raw = text === '' ? Number.NaN : Number(text);
+        if (!Number.isFinite(raw)) {
+          problem(line, text === '' ? 'missing value' : `value "${valueText}" is not a number`);
           continue;
         }
         if (raw < 0) {
-          problem(line, `value ${trimmed} is negative`);
+          problem(line, `value ${text} is negative`);
           continue;
         }
-        // Once a row is bad in all-or-nothing mode, validate the rest but store nothing more.
-        if (bad > 0 && !skipInvalid) continue;
-        const v = factor === 1 ? raw : raw * factor;
-        const reason = checkPlausibility(kind, v, { prev, at: t, maxPowerW, raw });
-        if (reason !== null) {
-          if (quarantined.length >= MAX_QUARANTINED) {
-            throw new ImportError('IMPORT_IMPLAUSIBLE', `more than ${MAX_QUARANTINED} readings are implausible (line ${line}: ${reason}); are the units right?`, { line, reason });
-          }
-          quarantined.push({ t, v, raw: trimmed, reason });
-          continue;
-        }
-        prev = { t, v };
-        stored += 1;
-        if (t < from) from = t;
-        if (t > to) to = t;
-        yield { entityId, t, v };
+        good.push({ line, t, raw, text });
       }
-      if (opts.onProgress && input.bytesRead - lastProgress >= 1 << 20) {
-        lastProgress = input.bytesRead;
-        opts.onProgress(input.bytesRead, size);
+      if (good.length > 0) yield good;
+      if (input.bytesRead - reported >= 1 << 20) {
+        reported = input.bytesRead;
+        progress(reported);
       }
     }
-    if (!cols) throw new ImportError('IMPORT_EMPTY', `${file} has no rows`, { file });
-    if (bad > 0 && !skipInvalid) {
-      const listed = problems.map((p) => `line ${p.line}: ${p.reason}`).join('; ');
-      throw new ImportError('IMPORT_BAD_ROWS', `${bad} bad row${bad === 1 ? '' : 's'}, nothing imported: ${listed}${bad > problems.length ? '; …' : ''}`, {
-        file, bad, problems,
-      });
-    }
-  }
-
-  try {
-    // One chunk = one transaction: a failed import leaves nothing behind.
-    await copySamples(deps.db, rows(), { chunkRows: Number.POSITIVE_INFINITY });
   } catch (err) {
-    input.destroy();
-    if (err instanceof ImportError) throw err;
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('CSV_')) {
       // csv-parse's own errors (an unclosed quote …) carry the line they stopped at.
-      const line = (err as { lines?: number }).lines;
-      throw new ImportError('IMPORT_PARSE', `${file}${line ? ` line ${line}` : ''}: ${(err as Error).message}`, { file, line, code });
+      const at = (err as { lines?: number }).lines;
+      throw new ImportError('IMPORT_PARSE', `${file}${at ? ` line ${at}` : ''}: ${(err as Error).message}`, { file, line: at, code });
     }
     throw err;
+  } finally {
+    input.destroy();
   }
-  opts.onProgress?.(size, size);
+  if (!cols) throw new ImportError('IMPORT_EMPTY', `${file} has no rows`, { file });
+}
+
+/** Imports one CSV of readings for one device; see the module comment for the rules. */
+export async function importCsv(deps: ImportDeps, file: string, opts: ImportOptions): Promise<ImportResult> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    throw new ImportError('IMPORT_FILE_NOT_FOUND', `cannot read ${file}: no such file`, { file });
+  }
+  const { entity, factor, maxPowerW } = await resolveEntity(deps, opts);
+  const log = deps.log.child({ entityId: entity.id, file });
+  const entityId = entity.id;
+  const kind = entity.kind;
+  const passes = opts.strict ? 2 : 1;
+
+  const problems: RowProblem[] = [];
+  let bad = 0;
+  const problem = (line: number, reason: string): void => {
+    bad += 1;
+    if (problems.length < MAX_LISTED_PROBLEMS) problems.push({ line, reason });
+  };
+  const badRowsError = () => {
+    const listed = problems.map((p) => `line ${p.line}: ${p.reason}`).join('; ');
+    return new ImportError('IMPORT_BAD_ROWS', `${bad} bad row${bad === 1 ? '' : 's'}, nothing imported: ${listed}${bad > problems.length ? '; …' : ''}`, {
+      file, bad, problems,
+    });
+  };
+
+  if (opts.strict) {
+    // A first pass that only validates, so a bad row stops the import before anything is stored.
+    for await (const batch of validRows(file, opts, problem, (b) => opts.onProgress?.(b, passes * size))) void batch;
+    if (bad > 0) throw badRowsError();
+  }
+
+  const quarantined: Quarantined[] = [];
+  let stored = 0;
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  let prev: Sample | undefined;
+  const offset = (passes - 1) * size;
+
+  async function* samples(): AsyncGenerator<SampleRow> {
+    for await (const batch of validRows(file, opts, problem, (b) => opts.onProgress?.(offset + b, passes * size))) {
+      for (const row of batch) {
+        const v = factor === 1 ? row.raw : row.raw * factor;
+        const reason = checkPlausibility(kind, v, { prev, at: row.t, maxPowerW, raw: row.raw });
+        if (reason !== null) {
+          if (quarantined.length >= MAX_QUARANTINED) {
+            throw new ImportError('IMPORT_IMPLAUSIBLE', `more than ${MAX_QUARANTINED} readings are implausible (line ${row.line}: ${reason}); are the units right?`, { line: row.line, reason });
+          }
+          quarantined.push({ t: row.t, v, raw: row.text, reason });
+          continue;
+        }
+        prev = { t: row.t, v };
+        stored += 1;
+        if (row.t < from) from = row.t;
+        if (row.t > to) to = row.t;
+        yield { entityId, t: row.t, v };
+      }
+    }
+  }
+
+  // copySamples commits chunk by chunk; when it reports a commit, everything yielded so far is stored.
+  const committed = { rows: 0, from, to };
+  try {
+    await copySamples(deps.db, samples(), {
+      onProgress: (rows) => Object.assign(committed, { rows, from, to }),
+    });
+  } catch (err) {
+    // Nothing accepted may be lost: what was committed goes into the ledger before the error surfaces.
+    if (committed.rows > 0) {
+      await recomputeLedger(deps.db, entity, { from: committed.from, to: committed.to }).catch((e: unknown) => {
+        log.error({ err: e }, 'import: ledger recompute after a failed import failed; run the import again');
+      });
+    }
+    log.warn({ err, committedRows: committed.rows }, 'import failed');
+    throw err;
+  }
+  opts.onProgress?.(passes * size, passes * size);
 
   if (quarantined.length > 0) await writeQuarantine(deps.db, entityId, quarantined);
   if (stored > 0) await recomputeLedger(deps.db, entity, { from, to });

@@ -99,35 +99,45 @@ describeDb('joulehub import (CSV through COPY)', (target) => {
     expect(await ledgerKwh('meter.energy')).toBeCloseTo(0.75, 9);
   });
 
-  it('stores nothing when a row is bad, and names every bad line with its reason', async () => {
-    const path = csvFile([
-      'datetime,value',
-      `${iso(T0)},1`,
-      '2025-04-07T00:05:00,2', // no offset
-      `${iso(T0 + 10 * MIN)},-3`,
-      `${iso(T0 + 15 * MIN)},abc`,
-      '',
-      `${iso(T0 + 20 * MIN)},4`,
-      '2025-02-30T00:00:00Z,5',
-    ]);
-    const err = await importCsv(deps, path, { deviceId: 'meter', units: 'kW' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ImportError);
-    expect((err as ImportError).code).toBe('IMPORT_BAD_ROWS');
-    expect((err as ImportError).message).toMatch(/^4 bad rows, nothing imported: line 3: time "2025-04-07T00:05:00" is not an ISO 8601 date-time with an offset/);
-    expect((err as ImportError).details.problems).toEqual([
-      { line: 3, reason: expect.stringContaining('with an offset') },
-      { line: 4, reason: 'value -3 is negative' },
-      { line: 5, reason: 'value "abc" is not a number' },
-      { line: 8, reason: expect.stringContaining('"2025-02-30T00:00:00Z"') },
-    ]);
-    expect(await sampleCount('meter.power')).toBe(0);
+  const withBadRows = () => csvFile([
+    'datetime,value',
+    `${iso(T0)},1`,
+    '2025-04-07T00:05:00,2', // no offset
+    `${iso(T0 + 10 * MIN)},-3`,
+    `${iso(T0 + 15 * MIN)},abc`,
+    '',
+    `${iso(T0 + 20 * MIN)},4`,
+    '2025-02-30T00:00:00Z,5',
+    `${iso(T0 + 25 * MIN)},`,
+  ]);
+  const expectedProblems = [
+    { line: 3, reason: expect.stringContaining('"2025-04-07T00:05:00" is not an ISO 8601 date-time with an offset') },
+    { line: 4, reason: 'value -3 is negative' },
+    { line: 5, reason: 'value "abc" is not a number' },
+    { line: 8, reason: expect.stringContaining('"2025-02-30T00:00:00Z"') },
+    { line: 9, reason: 'missing value' },
+  ];
+
+  it('skips bad rows, reporting each by line and reason, and stores every good one', async () => {
+    const r = await importCsv(deps, withBadRows(), { deviceId: 'meter', units: 'kW' });
+    expect(r).toMatchObject({ rows: 2, skipped: 5, problems: expectedProblems });
+    expect(await sampleCount('meter.power')).toBe(2);
+    // 1 kW from 00:00 to the next good reading at 00:20.
+    expect(await ledgerKwh('meter.power')).toBeCloseTo(20 / 60, 9);
   });
 
-  it('with skipInvalid stores the good rows and reports the bad ones by line', async () => {
-    const path = csvFile(['datetime,value', `${iso(T0)},1`, `${iso(T0 + 5 * MIN)},`, `${iso(T0 + 10 * MIN)},2`, 'yesterday,3']);
-    const r = await importCsv(deps, path, { deviceId: 'meter', units: 'kW', skipInvalid: true });
-    expect(r).toMatchObject({ rows: 2, skipped: 2, problems: [{ line: 3, reason: 'missing value' }, { line: 5, reason: expect.stringContaining('"yesterday"') }] });
-    expect(await sampleCount('meter.power')).toBe(2);
+  it('with strict stores nothing when a row is bad, and names every bad line', async () => {
+    const err = await importCsv(deps, withBadRows(), { deviceId: 'meter', units: 'kW', strict: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImportError);
+    expect((err as ImportError).code).toBe('IMPORT_BAD_ROWS');
+    expect((err as ImportError).message).toMatch(/^5 bad rows, nothing imported: line 3: time "2025-04-07T00:05:00" is not/);
+    expect((err as ImportError).details.problems).toEqual(expectedProblems);
+    expect(await sampleCount('meter.power')).toBe(0);
+
+    const f = powerFile();
+    const progress: [number, number][] = [];
+    expect((await importCsv(deps, f.path, { deviceId: 'meter', units: 'kW', strict: true, onProgress: (d, total) => progress.push([d, total]) })).rows).toBe(f.rows);
+    expect(progress.at(-1)).toEqual([progress.at(-1)![1], progress.at(-1)![1]]);
   });
 
   it('quarantines implausible readings with a reason, once, however often the file is imported', async () => {
@@ -171,8 +181,8 @@ describeDb('joulehub import (CSV through COPY)', (target) => {
     });
   });
 
-  it('streams a file of many rows, unsorted lines included, into the right totals', async () => {
-    const n = 60_000;
+  it('streams a file of many rows (more than one COPY chunk), unsorted lines included, into the right totals', async () => {
+    const n = 205_000;
     const lines = ['datetime,value'];
     for (let i = 0; i < n; i++) lines.push(`${iso(T0 + i * MIN)},${(i % 4) + 1}`);
     // Swap two lines: order in the file must not matter.
@@ -183,5 +193,6 @@ describeDb('joulehub import (CSV through COPY)', (target) => {
     let wh = 0;
     for (let i = 0; i < n - 1; i++) wh += ((i % 4) + 1) / 60;
     expect(await ledgerKwh('meter.power')).toBeCloseTo(wh / 1000, 9);
+    expect(await sampleCount('meter.power')).toBe(n);
   });
 });
