@@ -2,15 +2,15 @@
  * Energy queries over the ledger: per device or entity, the fleet, the top consumers.
  *
  * Stored rows hold the closed segments; the open tail after each entity's latest sample is added
- * here, as of the hub clock. Hours, days and months are cut in the request's time zone with
- * PostgreSQL's date_trunc(unit, t, zone); the hourly table serves them when every period boundary
- * falls on a whole UTC hour (checked per query), the 15-minute table otherwise (e.g. +05:45).
+ * here, as of the hub clock. Hours, days and months are cut in the request's time zone by
+ * energy/periods.ts; the hourly table serves them when every period boundary falls on a whole UTC
+ * hour (checked per query), the 15-minute table otherwise (e.g. +05:45).
  */
 import { sql, type Kysely } from 'kysely';
 import {
-  bucketCeil, periodSpan, rollup, tailSegment, toBuckets, type PeriodInterval,
+  bucketCeil, InvalidTimeZoneError, isValidTimeZone, nextPeriodStart, periodBounds, periodSpan, periodStart, rollup,
+  tailSegment, toBuckets, type PeriodInterval,
 } from '../energy/index.js';
-import { InvalidTimeZoneError, isValidTimeZone } from '../energy/periods.js';
 import type { Sample } from '../energy/types.js';
 import { HubError } from '../hub/errors.js';
 import type {
@@ -73,38 +73,43 @@ function addTo(sums: PeriodSums, entityId: string, period: number, kwh: number):
   m.set(period, (m.get(period) ?? 0) + kwh);
 }
 
+/** Nominal period lengths, to judge whether a range holds many periods. */
+const NOMINAL_MS: Record<PeriodInterval, number> = { '15m': 900_000, hour: HOUR_MS, day: 86_400_000, month: 30 * 86_400_000 };
+/** Above this many periods the range is first narrowed to the stored data ("all time" queries). */
+const MANY_PERIODS = 1_500;
+
 /** Stored energy of `ids` grouped by local period, for buckets in [from, to) (period boundaries). */
 async function storedPeriodSums(db: Kysely<Database>, ids: string[], from: number, to: number, interval: PeriodInterval, tz: string): Promise<PeriodSums> {
   const sums: PeriodSums = new Map();
   if (ids.length === 0 || !(to > from)) return sums;
-  const lo = new Date(from);
-  const hi = new Date(to);
   if (interval === '15m') {
     const rows = await db.selectFrom('energy_15m').select(['entity_id', 'bucket', 'kwh'])
-      .where('entity_id', 'in', ids).where('bucket', '>=', lo).where('bucket', '<', hi).execute();
+      .where('entity_id', 'in', ids).where('bucket', '>=', new Date(from)).where('bucket', '<', new Date(to)).execute();
     for (const r of rows) addTo(sums, r.entity_id, r.bucket.getTime(), r.kwh);
     return sums;
   }
-  if (from % HOUR_MS === 0 && to % HOUR_MS === 0) {
-    // Exact only if no UTC hour straddles a period boundary: its first and last quarter must share a period.
-    const { rows } = await sql<{ entity_id: string; p: Date; kwh: number; whole: boolean }>`
-      select entity_id, date_trunc(${interval}::text, bucket, ${tz}::text) as p, sum(kwh) as kwh,
-        bool_and(date_trunc(${interval}::text, bucket, ${tz}::text)
-               = date_trunc(${interval}::text, bucket + interval '45 minutes', ${tz}::text)) as whole
-      from energy_1h
-      where entity_id = any(${ids}::text[]) and bucket >= ${lo} and bucket < ${hi}
-      group by entity_id, p`.execute(db);
-    if (rows.every((r) => r.whole)) {
-      for (const r of rows) addTo(sums, r.entity_id, r.p.getTime(), r.kwh);
-      return sums;
-    }
+  if ((to - from) / NOMINAL_MS[interval] > MANY_PERIODS) {
+    const { rows: [extent] } = await sql<{ lo: Date | null; hi: Date | null }>`
+      select min(x.lo) as lo, max(x.hi) as hi
+      from unnest(${ids}::text[]) as e(id)
+      cross join lateral (select min(bucket) as lo, max(bucket) as hi from energy_15m where entity_id = e.id) x`.execute(db);
+    if (!extent?.lo || !extent.hi) return sums;
+    from = Math.max(from, periodStart(extent.lo.getTime(), interval, tz));
+    to = Math.min(to, nextPeriodStart(extent.hi.getTime(), interval, tz));
+    if (!(to > from)) return sums;
   }
-  const { rows } = await sql<{ entity_id: string; p: Date; kwh: number }>`
-    select entity_id, date_trunc(${interval}::text, bucket, ${tz}::text) as p, sum(kwh) as kwh
-    from energy_15m
-    where entity_id = any(${ids}::text[]) and bucket >= ${lo} and bucket < ${hi}
-    group by entity_id, p`.execute(db);
-  for (const r of rows) addTo(sums, r.entity_id, r.p.getTime(), r.kwh);
+  // Periods are cut here, in one place (energy/periods.ts), and matched to rows by binary search
+  // (width_bucket): no time-zone arithmetic per row. Hourly sums serve when every boundary is a
+  // whole UTC hour; otherwise (+05:45, +10:30 …) the quarter-hours do.
+  const { bounds, labels } = periodBounds(from, to, interval, tz);
+  if (bounds.length === 0) return sums;
+  const table = bounds.every((b) => b % HOUR_MS === 0) ? sql.table('energy_1h') : sql.table('energy_15m');
+  const { rows } = await sql<{ entity_id: string; i: number; kwh: number }>`
+    select entity_id, width_bucket(bucket, ${bounds.map((b) => new Date(b).toISOString())}::timestamptz[]) as i, sum(kwh) as kwh
+    from ${table}
+    where entity_id = any(${ids}::text[]) and bucket >= ${new Date(bounds[0])} and bucket < ${new Date(bounds.at(-1)!)}
+    group by entity_id, i`.execute(db);
+  for (const r of rows) addTo(sums, r.entity_id, labels[r.i - 1], r.kwh);
   return sums;
 }
 

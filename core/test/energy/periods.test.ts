@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BUCKET_MS, InvalidTimeZoneError, nextPeriodStart, offsetMs, periodSpan, periodStart, periodStarts, rollup,
+  BUCKET_MS, InvalidTimeZoneError, nextPeriodStart, offsetMs, periodBounds, periodSpan, periodStart, periodStarts, rollup,
 } from '../../src/energy/index.js';
 
 const H = 3_600_000;
@@ -100,6 +100,28 @@ describe('local periods', () => {
       { start: at('14:30'), kwh: 2 },
       { start: at('15:30'), kwh: 4 },
     ]);
+  });
+
+  it('starts a day at its first instant where DST changes at midnight', () => {
+    // Chile springs forward at 00:00: 11 September 2022 begins at 01:00 local and has 23 hours.
+    const santiago = periodStart(Date.parse('2022-09-11T12:00:00Z'), 'day', 'America/Santiago');
+    expect(iso(santiago)).toBe('2022-09-11T04:00:00.000Z');
+    expect(nextPeriodStart(santiago, 'day', 'America/Santiago') - santiago).toBe(23 * H);
+    expect(periodStarts(santiago, santiago + 23 * H, '15m', 'America/Santiago')).toHaveLength(92);
+    // Cuba falls back from 01:00 to 00:00: 1 November 2020 begins at the first of its two midnights.
+    const havana = periodStart(Date.parse('2020-11-01T12:00:00Z'), 'day', 'America/Havana');
+    expect(iso(havana)).toBe('2020-11-01T04:00:00.000Z');
+    expect(nextPeriodStart(havana, 'day', 'America/Havana') - havana).toBe(25 * H);
+    expect(periodStarts(havana, havana + 25 * H, 'hour', 'America/Havana')).toHaveLength(25);
+  });
+
+  it('lists consecutive period bounds with their labels', () => {
+    const tz = 'Europe/Berlin';
+    const start = Date.UTC(2025, 0, 31, 23);
+    const { bounds, labels } = periodBounds(start, Date.UTC(2025, 3, 30, 22), 'month', tz);
+    expect(bounds.map(iso)).toEqual(['2025-01-31T23:00:00.000Z', '2025-02-28T23:00:00.000Z', '2025-03-31T22:00:00.000Z', '2025-04-30T22:00:00.000Z']);
+    expect(labels).toEqual(bounds.slice(0, -1));
+    expect(periodBounds(start, start, 'day', tz)).toEqual({ bounds: [], labels: [] });
   });
 
   it('refuses an unknown time zone with a typed error', () => {

@@ -174,6 +174,23 @@ describeDb('energy queries', (target) => {
     expect(await query('range', utc('2025-06-03T00:00:00Z'), utc('2025-06-04T00:00:00Z'), 'hour')).toEqual([]);
   });
 
+  it('answers an all-time query with the periods that have data', async () => {
+    const [e] = await device('all-time', { key: 'energy', kind: 'energy_interval' });
+    await record(e, [{ t: utc('2025-06-01T10:00:00Z'), v: 1 }, { t: utc('2025-06-01T11:00:00Z'), v: null }, { t: utc('2025-07-02T10:00:00Z'), v: 2 }, { t: utc('2025-07-02T11:00:00Z'), v: null }]);
+    await clock.set(utc('2026-01-01T00:00:00Z'));
+    const span = [utc('1970-01-01T00:00:00Z'), utc('2100-01-01T00:00:00Z')] as const;
+    expect(await query('all-time', ...span, 'day', 'Europe/Berlin')).toEqual([
+      { datetime: '2025-05-31T22:00:00Z', value: 1 },
+      { datetime: '2025-07-01T22:00:00Z', value: 2 },
+    ]);
+    expect(await query('all-time', ...span, 'hour', 'Asia/Kathmandu')).toEqual([
+      { datetime: '2025-06-01T09:15:00Z', value: 0.25 },
+      { datetime: '2025-06-01T10:15:00Z', value: 0.75 },
+      { datetime: '2025-07-02T09:15:00Z', value: 0.5 },
+      { datetime: '2025-07-02T10:15:00Z', value: 1.5 },
+    ]);
+  });
+
   it('holds report-on-change power until now', async () => {
     const [e] = await device('on-change', { key: 'power', kind: 'power', reportsOnChange: true });
     await record(e, [{ t: utc('2025-07-01T00:00:00Z'), v: 2000 }]);
