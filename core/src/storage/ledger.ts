@@ -186,11 +186,7 @@ export async function recomputeLedger(
     const { prev, next } = await context(trx, entity.id, entity.kind === 'energy_total', lo, hi, false);
     const span = affectedSpan(entity.kind, prev, next, lo, hi);
     const from = bucketStart(span.start);
-    let to = bucketCeil(span.end);
-    if (to <= from) to = from;
-    // A changed sample exactly on a bucket boundary with nothing around it affects nothing stored.
-    if (to === from && span.end > span.start) to = from + BUCKET_MS;
-    return rewriteRange(trx, entity, from, to, options);
+    return rewriteRange(trx, entity, from, Math.max(from, bucketCeil(span.end)), options);
   });
 }
 
