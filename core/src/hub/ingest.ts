@@ -43,6 +43,17 @@ export interface IngestOptions {
   recorder?: Partial<Pick<RecorderOptions, 'flushIntervalMs' | 'maxBatch' | 'maxBuffered'>>;
 }
 
+function mergeRanges(into: TimeRanges, from: TimeRanges): void {
+  for (const [id, r] of from) {
+    const cur = into.get(id);
+    if (!cur) into.set(id, { from: r.from, to: r.to });
+    else {
+      if (r.from < cur.from) cur.from = r.from;
+      if (r.to > cur.to) cur.to = r.to;
+    }
+  }
+}
+
 interface QuarantineRow { entity_id: string; time: Date; value: number | null; raw: string | null; reason: string }
 
 type Normalised = { ok: true; v: number | null; text: string | null } | { ok: false; reason: string };
@@ -53,9 +64,12 @@ export class Ingest {
   private readonly lastAccepted = new Map<string, Sample>();
   private quarantineQueue: QuarantineRow[] = [];
   private quarantineWrite: Promise<void> | undefined;
-  /** Ledger ranges whose recompute failed; retried after the next flush. */
+  /** Flushed ranges waiting for the ledger loop, merged per entity. */
+  private pendingLedger: TimeRanges = new Map();
+  private pendingCount = 0;
+  private ledgerLoop: Promise<void> | undefined;
+  /** Ledger ranges whose recompute failed; retried at the next flush(). */
   private readonly ledgerBacklog: TimeRanges = new Map();
-  private ledgerWork: Promise<void> = Promise.resolve();
   private batchWrites = new Set<Promise<unknown>>();
   private stopped = false;
 
@@ -283,20 +297,41 @@ export class Ingest {
 
   // --- durability ------------------------------------------------------------------------------------------
 
-  /** After each recorder batch: bring the ledger up to date for the flushed ranges, then tell the bus. */
-  private afterFlush(summary: FlushSummary): Promise<void> {
-    const run = this.ledgerWork.then(() => this.recompute(summary));
-    this.ledgerWork = run.catch(() => undefined);
-    return run;
+  /**
+   * After each recorder batch: note the flushed ranges; the ledger loop brings them into the ledger
+   * in the background, coalesced per entity, so a busy recorder is never held up by recomputes
+   * (one recompute per entity per round, however many batches arrived meanwhile).
+   */
+  private afterFlush(summary: FlushSummary): void {
+    mergeRanges(this.pendingLedger, summary.ranges);
+    this.pendingCount += summary.count;
+    this.ledgerLoop ??= this.runLedger();
   }
 
-  private async recompute(summary: FlushSummary): Promise<void> {
-    const ranges: TimeRanges = new Map(summary.ranges);
-    for (const [id, r] of this.ledgerBacklog) {
-      const cur = ranges.get(id);
-      ranges.set(id, cur ? { from: Math.min(cur.from, r.from), to: Math.max(cur.to, r.to) } : r);
+  private async runLedger(): Promise<void> {
+    try {
+      while (this.pendingLedger.size > 0) {
+        const ranges = this.pendingLedger;
+        const count = this.pendingCount;
+        this.pendingLedger = new Map();
+        this.pendingCount = 0;
+        await this.recompute(ranges);
+        if (count > 0) {
+          let from = Infinity;
+          let to = -Infinity;
+          for (const r of ranges.values()) {
+            if (r.from < from) from = r.from;
+            if (r.to > to) to = r.to;
+          }
+          this.opts.bus.emit('readings_recorded', { entityIds: [...ranges.keys()], from, to, count });
+        }
+      }
+    } finally {
+      this.ledgerLoop = undefined;
     }
-    this.ledgerBacklog.clear();
+  }
+
+  private async recompute(ranges: TimeRanges): Promise<void> {
     const work = [...ranges].filter(([id]) => this.opts.entities.get(id));
     let i = 0;
     const worker = async () => {
@@ -305,27 +340,38 @@ export class Ingest {
         try {
           await recomputeLedger(this.opts.db, this.opts.entities.get(id)!, range);
         } catch (err) {
-          this.opts.log.warn({ err, entityId: id }, 'ledger recompute failed; retrying after the next flush');
-          this.ledgerBacklog.set(id, range);
+          this.opts.log.warn({ err, entityId: id }, 'ledger recompute failed; retried at the next flush');
+          mergeRanges(this.ledgerBacklog, new Map([[id, range]]));
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(LEDGER_CONCURRENCY, work.length) }, worker));
-    let from = Infinity;
-    let to = -Infinity;
-    for (const r of summary.ranges.values()) {
-      if (r.from < from) from = r.from;
-      if (r.to > to) to = r.to;
-    }
-    if (summary.count > 0) {
-      this.opts.bus.emit('readings_recorded', { entityIds: [...summary.ranges.keys()], from, to, count: summary.count });
-    }
   }
 
-  /** Resolves once every reading reported so far is in the database and the ledger, and states are written. */
+  /** Waits for the ledger loop; first hands it whatever failed before. */
+  private async settleLedger(): Promise<void> {
+    if (this.ledgerBacklog.size > 0) {
+      mergeRanges(this.pendingLedger, this.ledgerBacklog);
+      this.ledgerBacklog.clear();
+      this.ledgerLoop ??= this.runLedger();
+    }
+    while (this.ledgerLoop) await this.ledgerLoop;
+  }
+
+  /**
+   * Resolves once every reading reported so far is in the database and the ledger, and states are
+   * written. While the database is unreachable it resolves once they are safe in the spool instead.
+   */
   async flush(): Promise<void> {
-    await this.recorder.flush();
-    await this.ledgerWork;
+    // The recorder calls readings durable once they are in its disk spool (backlog or outage);
+    // flush means "in the database", so wait for the spool to be replayed unless the database is down.
+    for (;;) {
+      await this.recorder.flush();
+      const st = this.recorder.status();
+      if ((st.spooledBytes === 0 && st.buffered === 0) || st.databaseDown || this.stopped) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await this.settleLedger();
     while (this.quarantineWrite) await this.quarantineWrite;
     await Promise.allSettled([...this.batchWrites]);
     await this.opts.states.persist().catch((err: unknown) => this.opts.log.warn({ err }, 'states not written'));
@@ -340,7 +386,7 @@ export class Ingest {
     this.stopped = true;
     await Promise.allSettled([...this.batchWrites]);
     await this.recorder.stop();
-    await this.ledgerWork;
+    while (this.ledgerLoop) await this.ledgerLoop;
     while (this.quarantineWrite) await this.quarantineWrite;
     await this.opts.states.persist().catch((err: unknown) => this.opts.log.warn({ err }, 'states not written at stop'));
   }
