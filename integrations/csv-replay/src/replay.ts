@@ -78,7 +78,8 @@ export class Replay {
         this.deps.report(c.deviceId, c.key, v ? 'on' : 'off', at);
         continue;
       }
-      if (cycle !== 0 && this.rise[k] !== 0) v += cycle * this.rise[k]!;
+      // Rounded to 1 mWh: the extrapolated rise would otherwise show float noise on every reading.
+      if (cycle !== 0 && this.rise[k] !== 0) v = Math.round((v + cycle * this.rise[k]!) * 1e6) / 1e6;
       this.deps.report(c.deviceId, c.key, v, at);
     }
     this.stats.rowsReplayed += 1;
