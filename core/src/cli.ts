@@ -132,7 +132,7 @@ interface ImportCliOptions {
   timeColumn?: string;
   valueColumn?: string;
   createDevice?: boolean;
-  skipInvalid?: boolean;
+  strict?: boolean;
   config?: string;
 }
 
@@ -174,7 +174,7 @@ async function importFile(file: string, opts: ImportCliOptions): Promise<void> {
       ...(opts.timeColumn ? { timeColumn: opts.timeColumn } : {}),
       ...(opts.valueColumn ? { valueColumn: opts.valueColumn } : {}),
       ...(opts.createDevice ? { createDevice: true } : {}),
-      ...(opts.skipInvalid ? { skipInvalid: true } : {}),
+      ...(opts.strict ? { strict: true } : {}),
       onProgress(done, total) {
         if (!barStarted) {
           bar.start(total, 0, { done: mb(0), size: mb(total) });
@@ -188,6 +188,7 @@ async function importFile(file: string, opts: ImportCliOptions): Promise<void> {
     process.stdout.write(`imported ${result.rows} readings into ${result.entityId}${range}` +
       (result.quarantined ? `; ${result.quarantined} quarantined (see the quarantine API)` : '') +
       (result.skipped ? `; ${result.skipped} bad rows skipped` : '') + '\n');
+    if (result.skipped > result.problems.length) process.stdout.write(`  (the first ${result.problems.length} are listed)\n`);
     for (const p of result.problems) process.stdout.write(`  line ${p.line}: ${p.reason}\n`);
     if (embedded && !embedded.ownedByUs && !known.has(result.entityId)) {
       // The running hub's registries live in its memory; it reads new rows at start.
@@ -198,7 +199,9 @@ async function importFile(file: string, opts: ImportCliOptions): Promise<void> {
     code = 1;
     const e = err as Error & { details?: { problems?: { line: number; reason: string }[] } };
     process.stderr.write(`joulehub import: ${e.message}\n`);
-    for (const p of e.details?.problems ?? []) process.stderr.write(`  line ${p.line}: ${p.reason}\n`);
+    for (const p of e.details?.problems ?? []) {
+      if (!e.message.includes(`line ${p.line}: ${p.reason}`)) process.stderr.write(`  line ${p.line}: ${p.reason}\n`);
+    }
   } finally {
     await db.destroy().catch(() => undefined);
     await embedded?.stop();
@@ -235,7 +238,7 @@ export function buildProgram(): Command {
     .option('--time-column <name>', 'header of the time column (default datetime/time/timestamp/date)')
     .option('--value-column <name>', 'header of the value column (default value)')
     .option('--create-device', 'create the device if it does not exist')
-    .option('--skip-invalid', 'store the good rows and list the bad ones instead of storing nothing')
+    .option('--strict', 'validate the whole file first and store nothing if any row is bad (default: skip and list bad rows)')
     .option('-c, --config <file>', 'configuration file (for the data directory or DATABASE_URL)')
     .action((file: string, opts: ImportCliOptions) => importFile(file, opts));
 
