@@ -1,0 +1,181 @@
+/**
+ * @joulehub/integration-mqtt — devices that speak MQTT, with no hand-written mapping: Tasmota,
+ * Shelly Gen1 and Gen2+, zigbee2mqtt, Home Assistant discovery, metering simulators, plus generic
+ * mappings from config. Connects to the broker at `url`, or runs the embedded one on `port`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, defineIntegration, NotReadyError, type IntegrationContext } from '@joulehub/core/sdk';
+import { startBroker, type EmbeddedBroker } from './broker.js';
+import { Connection, defaultClientId } from './connection.js';
+import { CounterContinuity } from './counters.js';
+import { compileMapping, generic, type CompiledMapping } from './families/generic.js';
+import { shellyGen1 } from './families/shelly-gen1.js';
+import { shellyGen2 } from './families/shelly-gen2.js';
+import { simulator } from './families/simulator.js';
+import { tasmota } from './families/tasmota.js';
+import { zigbee2mqtt } from './families/zigbee2mqtt.js';
+import type { Family } from './model.js';
+import { Router } from './router.js';
+import { configSchema, withDefaults, type MqttConfig } from './schema.js';
+
+export { configSchema, type MqttConfig } from './schema.js';
+
+/** How long setup waits for the first connection before reporting the broker not ready. */
+const FIRST_CONNECT_MS = 10_000;
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+function families(config: MqttConfig, mappings: CompiledMapping[]): Family[] {
+  const out: Family[] = [];
+  // Mappings first: what the user wrote wins over a family's guess.
+  if (mappings.length) out.push(generic(mappings));
+  const f = config.families;
+  if (f.tasmota) out.push(tasmota);
+  if (f.shelly_gen1) out.push(shellyGen1);
+  if (f.zigbee2mqtt) out.push(zigbee2mqtt(config.zigbee2mqtt_base_topic));
+  if (f.simulator) out.push(simulator({ topic: config.simulator_topic, kind: config.simulator_kind, unit: config.simulator_unit }));
+  if (f.shelly_gen2) out.push(shellyGen2);
+  return out;
+}
+
+function readTls(ctx: IntegrationContext, config: MqttConfig, key: 'ca' | 'cert' | 'key'): Buffer | undefined {
+  const file = config[key];
+  if (!file) return undefined;
+  const full = path.resolve(ctx.configDir, file);
+  try {
+    return readFileSync(full);
+  } catch (err) {
+    throw new ConfigError('MQTT_TLS_FILE', `cannot read ${key} file ${full}: ${(err as Error).message}`, { path: key });
+  }
+}
+
+export default defineIntegration<Partial<MqttConfig>>({
+  manifest: {
+    id: 'mqtt',
+    name: 'MQTT',
+    version: '0.1.0',
+    sdk: '^1.0.0',
+    iotClass: 'local_push',
+    docs: 'integrations/mqtt/README.md',
+  },
+  configSchema,
+  async setup(ctx, raw) {
+    const config = withDefaults(raw);
+    const mappings = config.mappings.map((m, i) => {
+      try {
+        return compileMapping(m);
+      } catch (err) {
+        throw new ConfigError('MQTT_BAD_MAPPING', `mappings[${i}]: ${(err as Error).message}`, { path: `mappings[${i}]` });
+      }
+    });
+    const tls = { ca: readTls(ctx, config, 'ca'), cert: readTls(ctx, config, 'cert'), key: readTls(ctx, config, 'key') };
+
+    let broker: EmbeddedBroker | undefined;
+    let url = config.url;
+    if (!url) {
+      if (config.port === 0) {
+        ctx.log.info('MQTT is off: no MQTT_URL and the embedded broker is disabled (MQTT_PORT=0)');
+        return { stop() {}, diagnostics: () => ({ broker: { mode: 'off' } }) };
+      }
+      try {
+        broker = await startBroker({ port: config.port, host: config.host, username: config.broker_username, password: config.broker_password });
+      } catch (err) {
+        if ((err as { code?: string }).code === 'EADDRINUSE') {
+          throw new ConfigError(
+            'MQTT_PORT_IN_USE',
+            `MQTT port ${config.port} is already in use (another MQTT broker?); running without the embedded broker. ` +
+              `Set MQTT_URL=mqtt://127.0.0.1:${config.port} to use that broker, or MQTT_PORT to a free port (0 turns MQTT off).`,
+            { port: config.port },
+          );
+        }
+        throw new NotReadyError('MQTT_BROKER_FAILED', `the embedded MQTT broker did not start: ${(err as Error).message}`, { port: config.port });
+      }
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      url = `mqtt://${host.includes(':') ? `[${host}]` : host}:${broker.port}`;
+      ctx.log.info({ port: broker.port, host: config.host, auth: Boolean(config.broker_username || config.broker_password) }, 'embedded MQTT broker listening');
+    }
+
+    const counters = await CounterContinuity.load(ctx.kv);
+    let conn: Connection | undefined;
+    const router = new Router(ctx, {
+      families: families(config, mappings),
+      ...(config.families.home_assistant ? { discoveryPrefix: config.discovery_prefix } : {}),
+      maxPayloadBytes: config.max_payload_bytes,
+      counters,
+      commandTimeoutMs: config.command_timeout_ms,
+      subscribe: async (f) => conn?.subscribe(f),
+      unsubscribe: async (f) => conn?.unsubscribe(f),
+    });
+    const clientId = config.client_id ?? defaultClientId(ctx.instanceId);
+    const brokerUser = broker ? config.broker_username : config.username;
+    const brokerPass = broker ? config.broker_password : config.password;
+    try {
+      conn = await Connection.open({
+        url,
+        clientId,
+        ...(brokerUser ? { username: brokerUser } : {}),
+        ...(brokerPass ? { password: brokerPass } : {}),
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        ...(tls.cert ? { cert: tls.cert } : {}),
+        ...(tls.key ? { key: tls.key } : {}),
+        rejectUnauthorized: config.reject_unauthorized,
+        persistentSession: config.persistent_session,
+        qos: config.qos,
+        reconnectMinMs: config.reconnect_min_ms,
+        reconnectMaxMs: config.reconnect_max_ms,
+        onMessage: (topic, payload) => router.handle(topic, payload),
+        onUp: () => {
+          router.setConnected(true);
+          ctx.log.info({ url: redact(url) }, 'connected to the MQTT broker');
+        },
+        onDown: () => {
+          router.setConnected(false);
+          ctx.log.warn({ url: redact(url) }, 'lost the MQTT broker; devices unavailable until it is back');
+        },
+      }, FIRST_CONNECT_MS);
+    } catch (err) {
+      await broker?.close();
+      const code = (err as { code?: unknown }).code;
+      if (code === 4 || code === 5) {
+        throw new ConfigError('MQTT_AUTH', `the MQTT broker at ${redact(url)} refused the login: ${(err as Error).message}`);
+      }
+      throw new NotReadyError('MQTT_UNREACHABLE', `cannot reach the MQTT broker at ${redact(url)}: ${(err as Error).message}`);
+    }
+    await conn.subscribe(router.baseSubscriptions());
+    const save = ctx.scheduler.every(30_000, () => counters.save());
+    ctx.log.info({ url: redact(url), subscriptions: conn.subscriptions.length }, 'MQTT integration running');
+    const c = conn;
+
+    return {
+      async stop() {
+        save.stop();
+        router.commands.stop();
+        await counters.save().catch(() => undefined);
+        await c.close();
+        await broker?.close();
+      },
+      async onCommand(command) {
+        await router.command(command, (topic, payload) => c.publish(topic, payload, 1));
+      },
+      diagnostics() {
+        return {
+          broker: {
+            mode: broker ? 'embedded' : 'external',
+            url: redact(url),
+            ...(broker ? { port: broker.port } : {}),
+            client_id: clientId,
+            connected: c.connected,
+            connects: c.connects,
+            disconnects: c.disconnects,
+            ...(c.lastError ? { last_error: c.lastError } : {}),
+          },
+          subscriptions: c.subscriptions,
+          ...router.snapshot(),
+        };
+      },
+    };
+  },
+});

@@ -1,0 +1,367 @@
+/**
+ * Routes every received message: size check → Home Assistant discovery (configs, then the state and
+ * availability topics they announced) → generic mappings → built-in families. What a parser makes of
+ * a message is applied here: devices and entities registered on first sight (in order per device),
+ * readings reported, availability set, problems counted per device.
+ */
+import type { Command, EntityInfo, IntegrationContext } from '@joulehub/core/sdk';
+import { Commands } from './commands.js';
+import type { CounterContinuity } from './counters.js';
+import { Diagnostics } from './diagnostics.js';
+import { discoveredAvailability, discoveredState, matchDiscoveryTopic, parseDiscovery, type DiscoveredEntity } from './families/ha-discovery.js';
+import { deviceId as toDeviceId } from './ids.js';
+import type { DeviceMessage, Family, ParseResult, SwitchControl } from './model.js';
+import { matchTopic } from './values.js';
+
+type Ctx = Pick<IntegrationContext, 'log' | 'clock' | 'scheduler' | 'devices' | 'entities' | 'report' | 'setAvailable'>;
+
+interface KnownDevice {
+  info: string;
+  entities: Map<string, string>;
+  /** Registration in progress: later messages of this device wait for it (order is kept). */
+  chain?: Promise<void>;
+  family: string;
+  /** The device's own availability signal; unknown until it sends one. */
+  available?: boolean;
+}
+
+export interface RouterOptions {
+  families: Family[];
+  discoveryPrefix?: string;
+  maxPayloadBytes: number;
+  counters: CounterContinuity;
+  commandTimeoutMs: number;
+  subscribe(filters: string[]): Promise<void>;
+  unsubscribe(filters: string[]): Promise<void>;
+}
+
+export class Router {
+  readonly diagnostics: Diagnostics;
+  readonly commands: Commands;
+  private readonly known = new Map<string, KnownDevice>();
+  private readonly controls = new Map<string, SwitchControl>();
+  private readonly switchStates = new Map<string, 'on' | 'off'>();
+  private readonly discovered = new Map<string, DiscoveredEntity>();
+  private readonly byStateTopic = new Map<string, Set<string>>();
+  private readonly byAvailabilityTopic = new Map<string, Set<string>>();
+  private readonly rejected = new Map<string, { config_topic: string; reason: string; severity: string }>();
+  private discoveryRemoved = 0;
+  private unmatched = { messages: 0, last_topic: '' };
+  private connected = false;
+
+  constructor(private readonly ctx: Ctx, private readonly opts: RouterOptions) {
+    this.diagnostics = new Diagnostics(ctx.log, () => ctx.clock.now());
+    this.commands = new Commands(ctx, opts.commandTimeoutMs);
+  }
+
+  /** Topic filters the families need (discovery adds state topics as configs arrive). */
+  baseSubscriptions(): string[] {
+    const out = new Set(this.opts.families.flatMap((f) => f.subscriptions));
+    if (this.opts.discoveryPrefix) out.add(`${this.opts.discoveryPrefix}/#`);
+    return [...out];
+  }
+
+  // --- messages ------------------------------------------------------------------------------------
+
+  handle(topic: string, buf: Buffer): void {
+    if (buf.length > this.opts.maxPayloadBytes) {
+      const id = this.deviceOfTopic(topic);
+      this.diagnostics.device(id).messages++;
+      this.diagnostics.problem(id, topic, { kind: 'oversized', detail: `${buf.length} bytes (limit ${this.opts.maxPayloadBytes})` });
+      return;
+    }
+    const payload = buf.toString('utf8');
+    const prefix = this.opts.discoveryPrefix;
+    if (prefix && topic.startsWith(`${prefix}/`)) {
+      if (matchDiscoveryTopic(topic, prefix)) this.onDiscovery(topic, payload);
+      return; // HA's own state topics under the prefix (birth messages, statestream) are not devices
+    }
+    const states = this.byStateTopic.get(topic);
+    const avail = this.byAvailabilityTopic.get(topic);
+    if (states || avail) {
+      for (const id of states ?? []) this.onDiscoveredState(id, topic, payload);
+      for (const id of avail ?? []) this.onDiscoveredAvailability(id, topic, payload);
+      return;
+    }
+    for (const family of this.opts.families) {
+      const res = family.parse(topic, payload);
+      if (res) {
+        this.apply(family.id, topic, res);
+        return;
+      }
+    }
+    this.unmatched.messages++;
+    this.unmatched.last_topic = topic;
+  }
+
+  private deviceOfTopic(topic: string): string {
+    for (const family of this.opts.families) {
+      const res = family.parse(topic, '');
+      if (res?.kind === 'devices' && res.messages[0]) return res.messages[0].device.id;
+      if (res?.kind === 'unknown' && res.deviceId) return res.deviceId;
+      if (res) break;
+    }
+    return toDeviceId(topic.split('/').slice(0, 2).join('_'));
+  }
+
+  private apply(family: string, topic: string, res: ParseResult): void {
+    if (res.kind === 'ignored') return;
+    if (res.kind === 'unknown') {
+      const id = res.deviceId ?? this.deviceOfTopic(topic);
+      this.diagnostics.device(id).messages++;
+      this.diagnostics.problem(id, topic, res.problem);
+      return;
+    }
+    for (const msg of res.messages) this.applyDevice(family, topic, msg);
+  }
+
+  private applyDevice(family: string, topic: string, msg: DeviceMessage): void {
+    const id = msg.device.id;
+    const counters = this.diagnostics.device(id);
+    counters.messages++;
+    for (const p of msg.problems) this.diagnostics.problem(id, topic, p);
+    let dev = this.known.get(id);
+    if (!dev && msg.entities.length === 0) {
+      // Nothing to record yet (an LWT before the first reading): remember the availability only.
+      if (msg.available !== undefined) this.known.set(id, { info: '', entities: new Map(), family, available: msg.available });
+      return;
+    }
+    if (!dev) {
+      dev = { info: '', entities: new Map(), family };
+      this.known.set(id, dev);
+    }
+    const needs = this.missing(dev, msg);
+    if (needs || dev.chain) {
+      const d = dev;
+      const prev = d.chain ?? Promise.resolve();
+      const next: Promise<void> = prev
+        .then(() => (needs ? this.register(d, msg) : undefined))
+        .then(() => this.deliver(d, msg))
+        .catch((err: unknown) => this.ctx.log.error({ err, deviceId: id }, 'registering an MQTT device failed'))
+        .finally(() => {
+          if (d.chain === next) d.chain = undefined;
+        });
+      d.chain = next;
+      return;
+    }
+    this.deliver(dev, msg);
+  }
+
+  /** True when the message needs a device upsert or an entity registration first. */
+  private missing(dev: KnownDevice, msg: DeviceMessage): boolean {
+    if (dev.info === '') return true;
+    for (const e of msg.entities) if (dev.entities.get(e.key) !== infoKey(e)) return true;
+    return false;
+  }
+
+  private async register(dev: KnownDevice, msg: DeviceMessage): Promise<void> {
+    if (dev.info === '') {
+      await this.ctx.devices.upsert(msg.device);
+      dev.info = JSON.stringify(msg.device);
+    }
+    for (const e of uniqueEntities(msg.entities)) {
+      const k = infoKey(e);
+      if (dev.entities.get(e.key) === k) continue;
+      await this.ctx.entities.register(msg.device.id, e);
+      dev.entities.set(e.key, k);
+    }
+    this.ctx.log.debug({ deviceId: msg.device.id, entities: [...dev.entities.keys()] }, 'MQTT device registered');
+    // The broker or the device said offline before the entities existed: say it now.
+    if (!this.connected || dev.available === false) this.ctx.setAvailable(msg.device.id, false);
+  }
+
+  private deliver(dev: KnownDevice, msg: DeviceMessage): void {
+    const id = msg.device.id;
+    if (msg.controls) for (const [key, c] of Object.entries(msg.controls)) this.controls.set(`${id}.${key}`, c);
+    const epochs = msg.counters ? new Map(msg.counters.map((c) => [c.key, c.epoch])) : undefined;
+    let n = 0;
+    for (const r of msg.readings) {
+      if (!dev.entities.has(r.key)) continue;
+      let value = r.value;
+      const entityId = `${id}.${r.key}`;
+      if (epochs?.has(r.key) && typeof value === 'number') value = this.opts.counters.adjust(entityId, value, epochs.get(r.key));
+      this.ctx.report(id, r.key, value, r.at);
+      n++;
+      if (value === 'on' || value === 'off') {
+        this.switchStates.set(entityId, value);
+        this.commands.observe(entityId, value);
+      }
+    }
+    this.diagnostics.device(id).readings += n;
+    if (msg.available !== undefined) {
+      dev.available = msg.available;
+      if (this.connected) this.ctx.setAvailable(id, msg.available);
+    }
+  }
+
+  // --- Home Assistant discovery ------------------------------------------------------------------------
+
+  private onDiscovery(topic: string, payload: string): void {
+    const results = parseDiscovery(topic, payload, this.opts.discoveryPrefix) ?? [];
+    const seen = new Set<string>();
+    for (const r of results) {
+      if (r.kind === 'removed') {
+        this.removeDiscovered(topic);
+        continue;
+      }
+      const id = r.kind === 'entity' ? r.entity.id : r.id;
+      seen.add(id);
+      if (r.kind === 'rejected') {
+        this.dropDiscovered(id);
+        this.rejected.set(id, { config_topic: r.configTopic, reason: r.reason, severity: r.severity });
+        if (r.severity === 'reject') {
+          const dev = r.deviceId ?? toDeviceId(topic.split('/').slice(-3, -1).join('_'));
+          this.diagnostics.device(dev).messages++;
+          this.diagnostics.problem(dev, topic, { kind: 'unsupported', detail: r.reason });
+        } else this.ctx.log.debug({ topic, reason: r.reason }, 'discovery config skipped');
+        continue;
+      }
+      const e = r.entity;
+      const native = this.nativeFamily(e.stateTopic);
+      if (native) {
+        this.dropDiscovered(id);
+        this.rejected.set(id, { config_topic: topic, reason: `state topic ${e.stateTopic} is read by the built-in ${native} support (counted once)`, severity: 'skip' });
+        continue;
+      }
+      this.rejected.delete(id);
+      this.dropDiscovered(id);
+      this.discovered.set(id, e);
+      const topics = [e.stateTopic, ...e.availability.map((a) => a.topic)];
+      add(this.byStateTopic, e.stateTopic, id);
+      for (const a of e.availability) add(this.byAvailabilityTopic, a.topic, id);
+      if (e.unknownKeys.length) this.ctx.log.debug({ topic, unknownKeys: e.unknownKeys }, 'discovery config has keys Joulehub does not use');
+      const fresh = topics.filter((t) => !this.coveredByBase(t));
+      if (fresh.length) void this.opts.subscribe(fresh).catch((err: unknown) => this.ctx.log.warn({ err, topics: fresh }, 'subscribing to discovered topics failed'));
+      const msg: DeviceMessage = { device: e.device, entities: [e.entity], readings: [], problems: [] };
+      if (e.component === 'switch' && e.commandTopic) {
+        const on = e.payloadOn;
+        const off = e.payloadOff;
+        msg.controls = { [e.entity.key]: { topic: e.commandTopic, payload: (c) => (c === 'turn_on' ? on : c === 'turn_off' ? off : undefined) } };
+      }
+      this.applyDevice('home_assistant', topic, msg);
+      this.diagnostics.device(e.device.id).messages--; // a config is not a device message
+    }
+    // A device-based config that no longer lists a component removes it.
+    for (const [id, e] of this.discovered) if (e.configTopic === topic && !seen.has(id) && results.every((r) => r.kind !== 'removed')) this.dropDiscovered(id, true);
+  }
+
+  private nativeFamily(stateTopic: string): string | undefined {
+    for (const f of this.opts.families) {
+      if (f.id === 'mapping') continue;
+      const res = f.parse(stateTopic, '');
+      if (res && res.kind !== 'unknown') return f.id;
+    }
+    return undefined;
+  }
+
+  private coveredByBase(topic: string): boolean {
+    return this.baseSubscriptions().some((f) => matchTopic(f, topic) !== null);
+  }
+
+  private removeDiscovered(configTopic: string): void {
+    for (const [id, e] of [...this.discovered]) if (e.configTopic === configTopic) this.dropDiscovered(id, true);
+    for (const [id, r] of [...this.rejected]) if (r.config_topic === configTopic) this.rejected.delete(id);
+  }
+
+  private dropDiscovered(id: string, removed = false): void {
+    const e = this.discovered.get(id);
+    if (!e) return;
+    this.discovered.delete(id);
+    const gone: string[] = [];
+    for (const [map, topic] of [[this.byStateTopic, e.stateTopic] as const, ...e.availability.map((a) => [this.byAvailabilityTopic, a.topic] as const)]) {
+      const set = map.get(topic);
+      set?.delete(id);
+      if (set && set.size === 0) {
+        map.delete(topic);
+        if (!this.byStateTopic.has(topic) && !this.byAvailabilityTopic.has(topic) && !this.coveredByBase(topic)) gone.push(topic);
+      }
+    }
+    if (gone.length) void this.opts.unsubscribe(gone).catch(() => undefined);
+    if (removed) {
+      this.discoveryRemoved++;
+      this.controls.delete(`${e.device.id}.${e.entity.key}`);
+      // The entity stays in the registry with its history; it is shown unavailable.
+      if (this.known.get(e.device.id)?.entities.has(e.entity.key)) this.ctx.setAvailable(e.device.id, false, e.entity.key);
+      this.ctx.log.info({ deviceId: e.device.id, key: e.entity.key }, 'discovered entity removed');
+    }
+  }
+
+  private onDiscoveredState(id: string, topic: string, payload: string): void {
+    const e = this.discovered.get(id);
+    if (!e) return;
+    const msg: DeviceMessage = { device: e.device, entities: [e.entity], readings: [], problems: [] };
+    const s = discoveredState(e, payload);
+    if (s && 'problem' in s) msg.problems.push({ kind: payload.trim().startsWith('{') || !e.template?.path ? 'wrong_type' : 'malformed', detail: s.problem });
+    else if (s) msg.readings.push({ key: e.entity.key, value: s.value });
+    this.applyDevice('home_assistant', topic, msg);
+  }
+
+  private onDiscoveredAvailability(id: string, _topic: string, payload: string): void {
+    const e = this.discovered.get(id);
+    if (!e) return;
+    for (const a of e.availability) {
+      if (a.topic !== _topic) continue;
+      const v = discoveredAvailability(a, payload);
+      if (v === undefined) continue;
+      if (this.connected && this.known.get(e.device.id)?.entities.has(e.entity.key)) this.ctx.setAvailable(e.device.id, v, e.entity.key);
+    }
+  }
+
+  // --- broker connection, commands, diagnostics ----------------------------------------------------------
+
+  /** The broker went away (false) or came back (true): every device follows. */
+  setConnected(up: boolean): void {
+    this.connected = up;
+    for (const [id, dev] of this.known) {
+      if (dev.entities.size === 0) continue;
+      // Coming back: only devices not known to be offline themselves; retained LWTs correct the rest.
+      this.ctx.setAvailable(id, up ? dev.available !== false : false);
+    }
+  }
+
+  async command(command: Command, publish: ((topic: string, payload: string) => Promise<void>) | undefined): Promise<void> {
+    await this.commands.send(command, this.controls.get(command.entityId), this.switchStates.get(command.entityId), this.connected ? publish : undefined);
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      devices: this.diagnostics.snapshot(),
+      unmatched: { ...this.unmatched },
+      discovery: {
+        entities: [...this.discovered.values()].map((e) => ({ config_topic: e.configTopic, entity_id: `${e.device.id}.${e.entity.key}`, state_topic: e.stateTopic, ...(e.unknownKeys.length ? { unknown_keys: e.unknownKeys } : {}) })),
+        rejected: [...this.rejected.values()],
+        removed: this.discoveryRemoved,
+      },
+      commands: {
+        sent: this.commands.sent,
+        confirmed: this.commands.confirmed,
+        failed: this.commands.failed,
+        pending: this.commands.pendingList(),
+        failures: [...this.commands.failures],
+      },
+    };
+  }
+
+  /** Waits for every registration in progress (tests, stop). */
+  async settle(): Promise<void> {
+    for (;;) {
+      const chains = [...this.known.values()].map((d) => d.chain).filter((c): c is Promise<void> => c !== undefined);
+      if (!chains.length) return;
+      await Promise.all(chains);
+    }
+  }
+}
+
+function infoKey(e: EntityInfo): string {
+  return `${e.kind}|${e.unit ?? ''}|${e.name ?? ''}|${e.flow ?? ''}|${e.role ?? ''}`;
+}
+
+function uniqueEntities(list: EntityInfo[]): EntityInfo[] {
+  return [...new Map(list.map((e) => [e.key, e])).values()];
+}
+
+function add(map: Map<string, Set<string>>, key: string, id: string): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(id);
+}
