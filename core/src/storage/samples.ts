@@ -137,26 +137,30 @@ export interface CopyResult {
 }
 
 export interface CopyOptions {
-  /** Rows per COPY step (default 200k); each step is its own transaction. */
+  /**
+   * Rows per transaction (default 200k). Infinity imports everything in one transaction: nothing is
+   * stored if the input fails part way (memory stays bounded: large chunks stream through staging).
+   */
   chunkRows?: number;
   onProgress?: (rowsSoFar: number) => void;
+  /** Rows held back to decide whether a chunk can be copied straight into samples (default 200k). */
+  directMaxRows?: number;
 }
 
 /** Lines joined per write() to the COPY stream: large writes, not one per row. */
 const LINES_PER_WRITE = 2_000;
 
-const MERGE_SQL = `insert into samples (entity_id, time, value)
-  select entity_id, time, value from samples_staging
-  on conflict (entity_id, time) do update set value = excluded.value where samples.value is distinct from excluded.value`;
-const MERGE_DEDUPE_SQL = `insert into samples (entity_id, time, value)
-  select distinct on (entity_id, time) entity_id, time, value from samples_staging order by entity_id, time, seq desc
-  on conflict (entity_id, time) do update set value = excluded.value where samples.value is distinct from excluded.value`;
+const UPSERT = 'on conflict (entity_id, time) do update set value = excluded.value where samples.value is distinct from excluded.value';
+const FROM_STAGING = 'insert into samples (entity_id, time, value) select entity_id, time, value from samples_staging';
+const FROM_STAGING_LAST_WINS = `insert into samples (entity_id, time, value)
+  select distinct on (entity_id, time) entity_id, time, value from samples_staging order by entity_id, time, seq desc`;
 
 /**
  * Bulk import through COPY, idempotent: importing the same data twice changes nothing, and the
- * last row per (entity, time) wins, as with insertSamples. Rows are taken in chunks. A chunk that
- * is in time order per entity and overlaps nothing stored (a first import) is copied straight into
- * samples; otherwise it is copied into a temporary staging table and merged with an upsert.
+ * last row per (entity, time) wins, as with insertSamples. Each chunk of rows is one transaction:
+ * - in time order per entity and overlapping nothing stored (a first import): plain COPY into
+ *   samples, or (chunks too large to hold back) COPY into a temporary staging table and a plain insert;
+ * - otherwise: COPY into staging and an upsert (duplicates in the chunk reduced to the last).
  */
 export async function copySamples(
   target: Kysely<Database> | pg.Pool,
@@ -165,6 +169,7 @@ export async function copySamples(
 ): Promise<CopyResult> {
   const options: CopyOptions = typeof onProgressOrOptions === 'function' ? { onProgress: onProgressOrOptions } : (onProgressOrOptions ?? {});
   const chunkRows = options.chunkRows ?? 200_000;
+  const directMaxRows = options.directMaxRows ?? 200_000;
   const pool = isPool(target) ? target : poolOf(target);
   if (!pool) throw new Error('copySamples needs a db made by createDb (or a pg.Pool): COPY needs the raw connection');
 
@@ -179,31 +184,49 @@ export async function copySamples(
       on commit delete rows`);
 
     let lines: string[] = [];
+    let inChunk = 0;
+    let staging: CopyWriter | undefined; // open while a large chunk streams into staging
     let chunkRanges: TimeRanges = new Map();
     let sorted = true; // strictly increasing time per entity: no duplicates within the chunk
     const iso = isoFormatter();
 
-    const flushChunk = async () => {
-      await client.query('begin');
-      let done = false;
-      if (sorted && !(await overlapsStored(client, chunkRanges))) {
-        await client.query('savepoint direct');
-        try {
-          await copyLines(client, 'copy samples (entity_id, time, value) from stdin', lines);
-          await client.query('release savepoint direct');
-          done = true;
-        } catch (err) {
-          // 23505: a live write landed in this range meanwhile; merge instead.
-          if ((err as { code?: string }).code !== '23505') throw err;
-          await client.query('rollback to savepoint direct');
-        }
+    /** Runs `statement`; if a live write landed in the range meanwhile (23505), upserts instead. */
+    const insertOrMerge = async (attempt: () => Promise<void>) => {
+      await client.query('savepoint plain');
+      try {
+        await attempt();
+        await client.query('release savepoint plain');
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '23505') throw err;
+        await client.query('rollback to savepoint plain');
       }
-      if (!done) {
+      if (!staging) await copyLines(client, 'copy samples_staging (entity_id, time, value) from stdin', lines);
+      await client.query(`${FROM_STAGING} ${UPSERT}`);
+    };
+
+    const finishChunk = async () => {
+      if (staging) {
+        // The COPY must end before any other statement on this connection.
+        await staging.write(lines);
+        await staging.end();
+      } else {
+        await client.query('begin');
+      }
+      const fresh = sorted && !(await overlapsStored(client, chunkRanges));
+      if (staging) {
+        if (fresh) await insertOrMerge(() => client.query(FROM_STAGING).then(() => undefined));
+        else await client.query(`${sorted ? FROM_STAGING : FROM_STAGING_LAST_WINS} ${UPSERT}`);
+      } else if (fresh) {
+        await insertOrMerge(() => copyLines(client, 'copy samples (entity_id, time, value) from stdin', lines));
+      } else {
         await copyLines(client, 'copy samples_staging (entity_id, time, value) from stdin', lines);
-        await client.query(sorted ? MERGE_SQL : MERGE_DEDUPE_SQL);
+        await client.query(`${sorted ? FROM_STAGING : FROM_STAGING_LAST_WINS} ${UPSERT}`);
       }
       await client.query('commit');
       lines = [];
+      inChunk = 0;
+      staging = undefined;
       chunkRanges = new Map();
       sorted = true;
       options.onProgress?.(count);
@@ -226,9 +249,23 @@ export async function copySamples(
       }
       lines.push(`${escapeCopy(r.entityId)}\t${iso(r.t)}\t${r.v === null ? '\\N' : String(r.v)}\n`);
       count += 1;
-      if (lines.length >= chunkRows) await flushChunk();
+      inChunk += 1;
+      if (inChunk >= chunkRows) {
+        await finishChunk();
+      } else if (staging) {
+        if (lines.length >= LINES_PER_WRITE) {
+          await staging.write(lines);
+          lines = [];
+        }
+      } else if (lines.length >= directMaxRows) {
+        // Too large to hold back: stream the rest of this chunk through staging.
+        await client.query('begin');
+        staging = new CopyWriter(client, 'copy samples_staging (entity_id, time, value) from stdin');
+        await staging.write(lines);
+        lines = [];
+      }
     }
-    if (lines.length > 0) await flushChunk();
+    if (inChunk > 0) await finishChunk();
     return { count, ranges };
   } catch (err) {
     broken = true;
@@ -255,22 +292,40 @@ async function overlapsStored(client: pg.PoolClient, chunk: TimeRanges): Promise
   return (rowCount ?? 0) > 0;
 }
 
-async function copyLines(client: pg.PoolClient, statement: string, lines: string[]): Promise<void> {
-  const stream = client.query(copyFrom(statement));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('finish', resolve);
-    stream.on('error', reject);
-  });
-  done.catch(() => undefined);
-  for (let i = 0; i < lines.length; i += LINES_PER_WRITE) {
-    const text = (lines.length <= LINES_PER_WRITE ? lines : lines.slice(i, i + LINES_PER_WRITE)).join('');
-    if (!stream.write(text)) {
-      // Resolve on drain, or on the stream's end if the server refused the COPY meanwhile.
-      await Promise.race([new Promise<void>((r) => stream.once('drain', () => r())), done]);
+/** One COPY FROM STDIN, written in large pieces with backpressure. */
+class CopyWriter {
+  private readonly stream: ReturnType<typeof copyFrom>;
+  private readonly done: Promise<void>;
+
+  constructor(client: pg.PoolClient, statement: string) {
+    this.stream = client.query(copyFrom(statement));
+    this.done = new Promise<void>((resolve, reject) => {
+      this.stream.on('finish', resolve);
+      this.stream.on('error', reject);
+    });
+    this.done.catch(() => undefined);
+  }
+
+  async write(lines: string[]): Promise<void> {
+    for (let i = 0; i < lines.length; i += LINES_PER_WRITE) {
+      const text = (lines.length <= LINES_PER_WRITE ? lines : lines.slice(i, i + LINES_PER_WRITE)).join('');
+      if (!this.stream.write(text)) {
+        // Resolve on drain, or on the stream's end if the server refused the COPY meanwhile.
+        await Promise.race([new Promise<void>((r) => this.stream.once('drain', () => r())), this.done]);
+      }
     }
   }
-  stream.end();
-  await done;
+
+  async end(): Promise<void> {
+    this.stream.end();
+    await this.done;
+  }
+}
+
+async function copyLines(client: pg.PoolClient, statement: string, lines: string[]): Promise<void> {
+  const w = new CopyWriter(client, statement);
+  await w.write(lines);
+  await w.end();
 }
 
 function isPool(x: unknown): x is pg.Pool {

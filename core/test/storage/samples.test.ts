@@ -107,6 +107,34 @@ describeDb('samples', (target) => {
     expect((await loadSamples(t.db, 'x.power', T0, T0 + 1))[0].v).toBe(20);
   });
 
+  it('streams one large transaction through staging, first import and re-import alike', async () => {
+    function* file(): Generator<SampleRow> {
+      for (let i = 0; i < 5000; i++) yield { entityId: `e${i % 4}.power`, t: T0 + Math.floor(i / 4) * MIN, v: i };
+    }
+    const opts = { chunkRows: Number.POSITIVE_INFINITY, directMaxRows: 100 };
+    expect((await copySamples(t.db, file(), opts)).count).toBe(5000);
+    const once = await allSamples(t);
+    expect(once).toHaveLength(5000);
+    await copySamples(t.db, file(), opts);
+    expect(await allSamples(t)).toEqual(once);
+    // Overlapping and out of order: merged, last row wins.
+    await copySamples(t.db, [{ entityId: 'e0.power', t: T0, v: -1 }, ...file(), { entityId: 'e0.power', t: T0, v: -2 }], opts);
+    expect((await loadSamples(t.db, 'e0.power', T0, T0 + 1))[0].v).toBe(-2);
+  });
+
+  it('stores nothing of a one-transaction import whose input fails part way', async () => {
+    async function* failing(): AsyncGenerator<SampleRow> {
+      for (let i = 0; i < 1000; i++) yield { entityId: 'a.power', t: T0 + i * MIN, v: i };
+      throw new Error('bad line 1001');
+    }
+    await expect(copySamples(t.db, failing(), { chunkRows: Number.POSITIVE_INFINITY, directMaxRows: 100 })).rejects.toThrow('bad line 1001');
+    await expect(copySamples(t.db, failing(), { chunkRows: Number.POSITIVE_INFINITY })).rejects.toThrow('bad line 1001');
+    expect(await allSamples(t)).toEqual([]);
+    // The pool is still usable afterwards.
+    await insertSamples(t.db, [{ entityId: 'a.power', t: T0, v: 1 }]);
+    expect(await allSamples(t)).toHaveLength(1);
+  });
+
   it('refuses a malformed reading without writing part of the batch', async () => {
     await expect(insertSamples(t.db, [
       { entityId: 'a.power', t: T0, v: 1 },

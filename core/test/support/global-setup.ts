@@ -27,7 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const serviceUrl = process.env.JOULEHUB_TEST_DATABASE_URL;
   if (serviceUrl) await checkService(serviceUrl);
 
-  const log = pino({ level: process.env.JOULEHUB_TEST_PG_LOG ?? 'warn' }, pino.destination(2));
+  const log = pino({ level: process.env.JOULEHUB_TEST_PG_LOG ?? 'error' }, pino.destination(2));
   // Under the system temp dir and mode 755: as root the server runs as `postgres`, which must be
   // able to enter every parent directory (mkdtemp makes 700).
   const dir = await mkdtemp(path.join(os.tmpdir(), 'joulehub-test-pg-'));
