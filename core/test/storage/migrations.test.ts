@@ -19,11 +19,11 @@ describeDb('migrations', (target) => {
   beforeEach(async () => { t = await createTestDatabase(target.url); });
   afterEach(async () => { await t.drop(); });
 
-  it('creates every table of the schema', async () => {
+  it('creates every table of the schema (later migrations may add more)', async () => {
     const { rows } = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_%'
       order by table_name`.execute(t.db);
-    expect(rows.map((r) => r.table_name)).toEqual(['devices', 'energy_15m', 'entities', 'kv', 'quarantine', 'samples', 'states']);
+    expect(rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['devices', 'energy_15m', 'entities', 'kv', 'quarantine', 'samples', 'states']));
   });
 
   it('applies a second time without changing anything', async () => {

@@ -2,7 +2,8 @@
  * vitest globalSetup: one embedded PostgreSQL server per test run, in a throwaway directory on a
  * free loopback port (several runs may share this machine), provided to the suites as a URL.
  * If it cannot start (no binaries for this platform …) the run goes on and the suites print why
- * they skip. JOULEHUB_TEST_DATABASE_URL, when set, must be reachable: CI must never skip silently.
+ * they skip (JOULEHUB_TEST_NO_EMBEDDED=1 does that on purpose). JOULEHUB_TEST_DATABASE_URL, when
+ * set, must be reachable: CI must never skip silently.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -34,6 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await chmod(dir, 0o755);
   let server: EmbeddedPostgres | undefined;
   try {
+    if (process.env.JOULEHUB_TEST_NO_EMBEDDED) throw new Error('disabled by JOULEHUB_TEST_NO_EMBEDDED');
     server = await startEmbeddedPostgres({ dataDir: dir, log });
     project.provide('joulehubEmbeddedPg', { url: server.url });
   } catch (err) {
@@ -49,10 +51,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 async function checkService(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  let client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   client.on('error', () => undefined);
   try {
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (err) {
+      // 3D000: the server runs but the URL's database does not exist; test databases are made from `postgres`.
+      if ((err as { code?: string }).code !== '3D000') throw err;
+      const u = new URL(url);
+      u.pathname = '/postgres';
+      client = new pg.Client({ connectionString: u.toString(), connectionTimeoutMillis: 5_000 });
+      client.on('error', () => undefined);
+      await client.connect();
+    }
   } catch (err) {
     throw new Error(`JOULEHUB_TEST_DATABASE_URL is set (${redact(url)}) but that PostgreSQL server is unreachable: ${(err as Error).message}`);
   }
