@@ -5,7 +5,7 @@
  * they skip (JOULEHUB_TEST_NO_EMBEDDED=1 does that on purpose). JOULEHUB_TEST_DATABASE_URL, when
  * set, must be reachable: CI must never skip silently.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -21,6 +21,7 @@ declare module 'vitest' {
   }
 }
 
+const DIR_PREFIX = 'joulehub-test-pg-';
 /** Databases made by createTestDatabase are named jh_test_<epoch seconds>_<random>. */
 const STALE_AFTER_S = 6 * 3600;
 
@@ -28,10 +29,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const serviceUrl = process.env.JOULEHUB_TEST_DATABASE_URL;
   if (serviceUrl) await checkService(serviceUrl);
 
+  await removeLeftovers();
   const log = pino({ level: process.env.JOULEHUB_TEST_PG_LOG ?? 'error' }, pino.destination(2));
   // Under the system temp dir and mode 755: as root the server runs as `postgres`, which must be
   // able to enter every parent directory (mkdtemp makes 700).
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'joulehub-test-pg-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), DIR_PREFIX));
   await chmod(dir, 0o755);
   let server: EmbeddedPostgres | undefined;
   try {
@@ -85,4 +87,33 @@ async function checkService(url: string): Promise<void> {
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * Directories of runs killed before their teardown (their server was stopped by the exit safety net,
+ * the files stay). A directory whose server still runs, or that is young, may be a concurrent run's.
+ */
+async function removeLeftovers(): Promise<void> {
+  const tmp = os.tmpdir();
+  for (const name of await readdir(tmp).catch(() => [] as string[])) {
+    if (!name.startsWith(DIR_PREFIX)) continue;
+    const dir = path.join(tmp, name);
+    try {
+      if (Date.now() - (await stat(dir)).mtimeMs < 10 * 60_000) continue;
+      const pid = Number((await readFile(path.join(dir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+      if (pid > 0 && isAlive(pid)) continue;
+      await rm(dir, { recursive: true, force: true });
+    } catch {
+      // another run removed it meanwhile
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
