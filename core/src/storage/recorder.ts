@@ -9,13 +9,14 @@
  * it go to the spool.
  */
 import { promises as fs } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { insertSamples } from './samples.js';
 import type { SampleRow, TimeRanges } from './samples.js';
 import type { Database } from './schema.js';
+import { encode, Spool } from './spool.js';
+import type { Batch } from './spool.js';
 
 export interface FlushSummary {
   /** First and last reading time per entity in what was just written (epoch ms, inclusive). */
@@ -73,13 +74,6 @@ export interface Recorder {
   status(): RecorderStatus;
 }
 
-interface Batch {
-  ids: string[];
-  ts: number[];
-  vs: (number | null)[];
-  /** Count of readings accepted up to and including this batch's last one. */
-  endSeq: number;
-}
 
 const SPOOL_FILE = 'recorder-spool.ndjson';
 const REJECTED_FILE = 'recorder-rejected.ndjson';
@@ -407,150 +401,4 @@ function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   // 22: data exception, 23: integrity constraint violation. Everything else may pass with time.
   return typeof code === 'string' && /^2[23]/.test(code);
-}
-
-function encode(b: Batch): { e: string[]; t: number[]; v: (number | null)[] } {
-  return { e: b.ids, t: b.ts, v: b.vs };
-}
-
-/**
- * The append-only spool: one JSON line per batch, each append fsync'd. Read from an offset that
- * only moves forward; deleted once everything in it has been replayed.
- */
-class Spool {
-  private fh: FileHandle | undefined;
-  private size = 0;
-  private offset = 0;
-
-  constructor(private readonly file: string, private readonly log: Logger) {}
-
-  get pending(): boolean {
-    return this.offset < this.size;
-  }
-
-  get pendingBytes(): number {
-    return this.size - this.offset;
-  }
-
-  async init(): Promise<void> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    let size: number;
-    try {
-      size = (await fs.stat(this.file)).size;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    // A crash during an append can leave a torn last line; those readings were never reported durable.
-    const keep = await lastNewlineEnd(this.file, size);
-    if (keep < size) {
-      this.log.warn({ file: this.file, bytes: size - keep }, 'dropping a torn last line of the spool (written during a crash)');
-      await fs.truncate(this.file, keep);
-    }
-    this.size = keep;
-    if (keep > 0) this.log.info({ file: this.file, bytes: keep }, 'found readings spooled by an earlier run; replaying them');
-  }
-
-  async append(batches: Batch[]): Promise<void> {
-    const text = batches.map((b) => `${JSON.stringify(encode(b))}\n`).join('');
-    if (!this.fh) {
-      this.fh = await fs.open(this.file, 'a');
-      await syncDir(path.dirname(this.file));
-    }
-    try {
-      await this.fh.write(text);
-      await this.fh.datasync();
-    } catch (err) {
-      await this.fh.truncate(this.size).catch(() => undefined);
-      throw err;
-    }
-    this.size += Buffer.byteLength(text);
-  }
-
-  /** Whole lines from the current offset, up to about 4 MB (always at least one line). */
-  async readNext(): Promise<{ batch: Batch; end: number }[]> {
-    const fh = await fs.open(this.file, 'r');
-    try {
-      let want = Math.min(4 << 20, this.size - this.offset);
-      for (;;) {
-        const buf = Buffer.alloc(want);
-        const { bytesRead } = await fh.read(buf, 0, want, this.offset);
-        const last = buf.lastIndexOf(0x0a, bytesRead - 1);
-        if (last < 0) {
-          if (this.offset + bytesRead >= this.size) {
-            // Cannot happen (appends end with a newline, torn tails are cut at start); never loop on it.
-            this.log.error({ file: this.file, bytes: this.size - this.offset }, 'skipping an unterminated spool tail');
-            this.offset = this.size;
-            return [];
-          }
-          want *= 2; // a line longer than the window
-          continue;
-        }
-        const out: { batch: Batch; end: number }[] = [];
-        let start = 0;
-        while (start <= last) {
-          const nl = buf.indexOf(0x0a, start);
-          const line = buf.toString('utf8', start, nl);
-          const end = this.offset + nl + 1;
-          start = nl + 1;
-          try {
-            const o = JSON.parse(line) as { e: string[]; t: number[]; v: (number | null)[] };
-            out.push({ batch: { ids: o.e, ts: o.t, vs: o.v, endSeq: 0 }, end });
-          } catch {
-            this.log.error({ file: this.file, at: end - line.length - 1 }, 'skipping an unreadable spool line');
-            if (out.length === 0) this.offset = end;
-            else out[out.length - 1].end = end;
-          }
-        }
-        return out;
-      }
-    } finally {
-      await fh.close();
-    }
-  }
-
-  consumed(end: number): void {
-    this.offset = end;
-  }
-
-  /** Everything is replayed: remove the file. */
-  async clear(): Promise<void> {
-    await this.close();
-    await fs.rm(this.file, { force: true });
-    this.size = 0;
-    this.offset = 0;
-  }
-
-  async close(): Promise<void> {
-    const fh = this.fh;
-    this.fh = undefined;
-    await fh?.close();
-  }
-}
-
-async function lastNewlineEnd(file: string, size: number): Promise<number> {
-  if (size === 0) return 0;
-  const fh = await fs.open(file, 'r');
-  try {
-    let pos = size;
-    const chunk = 64 * 1024;
-    while (pos > 0) {
-      const len = Math.min(chunk, pos);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, pos - len);
-      const i = buf.lastIndexOf(0x0a);
-      if (i >= 0) return pos - len + i + 1;
-      pos -= len;
-    }
-    return 0;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Makes the new file's directory entry durable; not supported everywhere (Windows), hence best effort.
-  const fh = await fs.open(dir, 'r').catch(() => undefined);
-  await fh?.sync().catch(() => undefined);
-  await fh?.close();
 }

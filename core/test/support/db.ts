@@ -78,7 +78,16 @@ export async function createTestDatabase(url: string): Promise<TestDatabase> {
       if (dropped) return;
       dropped = true;
       await db.destroy();
-      await admin(url, (c) => c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`));
+      try {
+        // Bounded: on PostgreSQL 15 one session stuck in COPY (any database, any run) makes every
+        // DROP DATABASE on the server wait. A database left behind is removed by a later run's setup.
+        await admin(url, async (c) => {
+          await c.query("set statement_timeout = '20s'");
+          await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
+        });
+      } catch (err) {
+        process.stderr.write(`[joulehub tests] could not drop test database ${name} (left for a later cleanup): ${(err as Error).message}\n`);
+      }
     },
   };
 }
