@@ -72,6 +72,7 @@ async function checkService(url: string): Promise<void> {
   }
   try {
     // Drop databases left by runs that were killed before their teardown (old enough not to be a concurrent run's).
+    await client.query("set statement_timeout = '10s'"); // a stuck session elsewhere must not hang the run
     const { rows } = await client.query<{ datname: string }>("select datname from pg_database where datname like 'jh\\_test\\_%'");
     const now = Date.now() / 1000;
     for (const { datname } of rows) {
