@@ -94,13 +94,20 @@ export class Connection {
           reject(err);
         }
       };
+      // The first attempt failed (refused, unreachable): report it now; the runner retries with backoff.
+      const onClose = () => {
+        cleanup();
+        reject(new Error(c.lastError ?? 'connection closed'));
+      };
       const cleanup = () => {
         clearTimeout(timer);
         c.client.off('connect', onConnect);
         c.client.off('error', onError);
+        c.client.off('close', onClose);
       };
       c.client.on('connect', onConnect);
       c.client.on('error', onError);
+      c.client.on('close', onClose);
     }).catch(async (err: unknown) => {
       await c.close();
       throw err;

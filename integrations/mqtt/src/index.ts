@@ -109,7 +109,7 @@ export default defineIntegration<Partial<MqttConfig>>({
       subscribe: async (f) => conn?.subscribe(f),
       unsubscribe: async (f) => conn?.unsubscribe(f),
     });
-    const clientId = config.client_id ?? defaultClientId(ctx.instanceId);
+    const clientId = config.client_id || defaultClientId(ctx.instanceId);
     const brokerUser = broker ? config.broker_username : config.username;
     const brokerPass = broker ? config.broker_password : config.password;
     try {

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,6 +193,8 @@ export interface PrivateMosquitto { port: number; url: string; start(): Promise<
 
 export async function privateMosquitto(): Promise<PrivateMosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'jh-mosq-'));
+  // Started as root, mosquitto drops to its own user: it must be able to write its persistence here.
+  chmodSync(dir, 0o777);
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [
@@ -217,7 +219,7 @@ export async function privateMosquitto(): Promise<PrivateMosquitto> {
     },
     async remove() {
       await m.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (!process.env.KEEP_MOSQ) rmSync(dir, { recursive: true, force: true });
     },
   };
   await m.start();

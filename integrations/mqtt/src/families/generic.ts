@@ -51,8 +51,8 @@ export function parseMapped(topic: string, payload: string, mappings: readonly C
     const caught = matchTopic(m.config.topic, topic);
     if (!caught) continue;
     const c = m.config;
-    const rawDevice = c.device !== undefined ? fill(c.device, caught) : (caught[0] ?? topic);
-    const msg = deviceMessage({ id: deviceId(rawDevice), name: c.device_name !== undefined ? fill(c.device_name, caught) : rawDevice });
+    const rawDevice = c.device ? fill(c.device, caught) : (caught[0] ?? topic);
+    const msg = deviceMessage({ id: deviceId(rawDevice), name: c.device_name ? fill(c.device_name, caught) : rawDevice });
     out.push(msg);
     const needsJson = m.value !== null || m.time !== null;
     const json = needsJson ? parseJson(payload) : undefined;
@@ -77,8 +77,8 @@ export function parseMapped(topic: string, payload: string, mappings: readonly C
     }
     const info: EntityInfo = {
       key: m.key, kind: c.kind,
-      ...(c.unit !== undefined && c.kind !== 'switch' ? { unit: c.unit } : {}),
-      ...(c.name !== undefined ? { name: c.name } : {}),
+      ...(c.unit && c.kind !== 'switch' ? { unit: c.unit } : {}),
+      ...(c.name ? { name: c.name } : {}),
       ...(c.role !== undefined ? { role: c.role } : {}),
       ...(c.flow !== undefined ? { flow: c.flow } : {}),
     };
