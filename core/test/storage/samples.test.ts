@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copySamples, dedupeLastWins, insertSamples, isoFormatter, latestSamples, loadSamples } from '../../src/storage/samples.js';
 import type { SampleRow } from '../../src/storage/samples.js';
@@ -133,6 +134,24 @@ describeDb('samples', (target) => {
     // The pool is still usable afterwards.
     await insertSamples(t.db, [{ entityId: 'a.power', t: T0, v: 1 }]);
     expect(await allSamples(t)).toHaveLength(1);
+  });
+
+  it('falls back to merging when a live write lands in the range of a first import', async () => {
+    // Stand-in for a concurrent writer: the first row inserted into samples fails as a duplicate would.
+    await sql`create sequence once_seq`.execute(t.db);
+    await sql`create function fail_once() returns trigger language plpgsql as $$
+      begin
+        if nextval('once_seq') = 1 then raise exception 'simulated race' using errcode = 'unique_violation'; end if;
+        return new;
+      end $$`.execute(t.db);
+    await sql`create trigger fail_once before insert on samples for each row execute function fail_once()`.execute(t.db);
+    const rows = Array.from({ length: 300 }, (_, i) => ({ entityId: 'a.power', t: T0 + i * MIN, v: i }));
+    expect((await copySamples(t.db, rows)).count).toBe(300); // direct COPY, then the merge
+    expect(await allSamples(t)).toHaveLength(300);
+    await sql`alter sequence once_seq restart`.execute(t.db);
+    const more = rows.map((r) => ({ ...r, entityId: 'b.power' }));
+    await copySamples(t.db, more, { chunkRows: Number.POSITIVE_INFINITY, directMaxRows: 50 }); // staging, plain insert, then the merge
+    expect(await allSamples(t)).toHaveLength(600);
   });
 
   it('refuses a malformed reading without writing part of the batch', async () => {
