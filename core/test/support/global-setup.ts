@@ -22,6 +22,8 @@ declare module 'vitest' {
 }
 
 const DIR_PREFIX = 'joulehub-test-pg-';
+/** Temp dirs made by this harness and the storage tests (support/embedded-server.ts). */
+const LEFTOVER_PREFIXES = [DIR_PREFIX, 'joulehub-test-own-pg-', 'joulehub-test-embedded-', 'joulehub-test-spool-'];
 /** Databases made by createTestDatabase are named jh_test_<epoch seconds>_<random>. */
 const STALE_AFTER_S = 6 * 3600;
 
@@ -97,11 +99,11 @@ function redact(url: string): string {
 async function removeLeftovers(): Promise<void> {
   const tmp = os.tmpdir();
   for (const name of await readdir(tmp).catch(() => [] as string[])) {
-    if (!name.startsWith(DIR_PREFIX)) continue;
+    if (!LEFTOVER_PREFIXES.some((p) => name.startsWith(p))) continue;
     const dir = path.join(tmp, name);
     try {
       if (Date.now() - (await stat(dir)).mtimeMs < 10 * 60_000) continue;
-      const pid = Number((await readFile(path.join(dir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+      const pid = Number((await readFile(await postmasterPidFile(dir), 'utf8').catch(() => '')).split('\n')[0]);
       if (pid > 0 && isAlive(pid)) continue;
       await rm(dir, { recursive: true, force: true });
     } catch {
@@ -117,4 +119,10 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The cluster sits at <dir>/postgres (the run's server) or <dir>/data/postgres (a test's own). */
+async function postmasterPidFile(dir: string): Promise<string> {
+  const direct = path.join(dir, 'postgres', 'postmaster.pid');
+  return (await stat(direct).then(() => true, () => false)) ? direct : path.join(dir, 'data', 'postgres', 'postmaster.pid');
 }
