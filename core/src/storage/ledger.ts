@@ -95,24 +95,38 @@ function affectedSpan(kind: EntityKind, prev: Sample[], next: Sample[], from: nu
   return { start: prev.at(-1)?.t ?? from, end: next[1]?.t ?? next.at(-1)?.t ?? to };
 }
 
-/** The end of the next window starting at bucket `from`: about WINDOW_SAMPLES samples, on a bucket boundary. */
-async function windowEnd(db: Db, entityId: string, from: number, to: number, size: number): Promise<number> {
-  const { rows } = await sql<{ time: Date }>`
-    select time from samples where entity_id = ${entityId} and time >= ${new Date(from)} and time < ${new Date(to)}
-    order by time offset ${size} limit 1`.execute(db);
-  if (rows.length === 0) return to;
-  return Math.min(to, Math.max(from + BUCKET_MS, bucketStart(rows[0].time.getTime())));
+/** Samples of one entity with from <= time < to, oldest first, at most `limit` (all when undefined). */
+async function readSamples(db: Db, entityId: string, from: number, to: number, limit?: number): Promise<Sample[]> {
+  const limitClause = limit === undefined ? sql`` : sql`limit ${limit}`;
+  const { rows } = await sql<Row>`
+    select ${EPOCH_MS} as t, value from samples
+    where entity_id = ${entityId} and time >= ${new Date(from)} and time < ${new Date(to)}
+    order by time ${limitClause}`.execute(db);
+  return rows.map(toSample);
+}
+
+/**
+ * The next window starting at bucket `from`: about `size` samples, ending on a bucket boundary
+ * (at least one bucket, at most `to`), and its samples. One read of size + 1 rows: the window ends
+ * at the bucket of the first sample beyond `size`.
+ */
+async function nextWindow(db: Db, entityId: string, from: number, to: number, size: number): Promise<{ end: number; samples: Sample[] }> {
+  const rows = await readSamples(db, entityId, from, to, size + 1);
+  if (rows.length <= size) return { end: to, samples: rows };
+  const end = Math.min(to, Math.max(from + BUCKET_MS, bucketStart(rows[size].t)));
+  // More than `size` samples in the window's one bucket: the read did not reach its end.
+  if (rows[size].t < end) return { end, samples: await readSamples(db, entityId, from, end) };
+  let n = size;
+  while (n > 0 && rows[n - 1].t >= end) n -= 1;
+  rows.length = n;
+  return { end, samples: rows };
 }
 
 /** Rewrites energy_15m for buckets [from, to) from the samples that determine them. */
-async function rewriteWindow(db: Db, entity: LedgerEntity, opts: LedgerOptions, source: string, from: number, to: number): Promise<number> {
+async function rewriteWindow(db: Db, entity: LedgerEntity, opts: LedgerOptions, source: string, from: number, to: number, inside: Sample[]): Promise<number> {
   const numericOnly = opts.kind === 'energy_total';
   const { prev, next } = await context(db, entity.id, numericOnly, from, to, true);
-  const { rows } = await sql<Row>`
-    select ${EPOCH_MS} as t, value from samples
-    where entity_id = ${entity.id} and time >= ${new Date(from)} and time < ${new Date(to)}
-    order by time`.execute(db);
-  const samples = [...prev, ...rows.map(toSample), ...next];
+  const samples = prev.concat(inside, next);
   const buckets = toBuckets(closedSegments(samples, opts));
 
   await db.deleteFrom('energy_15m')
@@ -159,8 +173,8 @@ async function rewriteRange(trx: Transaction<Database>, entity: LedgerEntity, fr
   const size = Math.max(1, Math.floor(options.windowSamples ?? WINDOW_SAMPLES));
   let rows = 0;
   for (let start = from; start < to;) {
-    const end = await windowEnd(trx, entity.id, start, to, size);
-    rows += await rewriteWindow(trx, entity, opts, source, start, end);
+    const { end, samples } = await nextWindow(trx, entity.id, start, to, size);
+    rows += await rewriteWindow(trx, entity, opts, source, start, end, samples);
     start = end;
   }
   if (to > from) await rewriteHours(trx, entity.id, from, to);
