@@ -130,12 +130,11 @@ export class Router {
       dev = { info: '', entities: new Map(), family };
       this.known.set(id, dev);
     }
-    const needs = this.missing(dev, msg);
-    if (needs || dev.chain) {
+    if (dev.chain || this.missing(dev, msg)) {
       const d = dev;
       const prev = d.chain ?? Promise.resolve();
       const next: Promise<void> = prev
-        .then(() => (needs ? this.register(d, msg) : undefined))
+        .then(() => (this.missing(d, msg) ? this.register(d, msg) : undefined))
         .then(() => this.deliver(d, msg))
         .catch((err: unknown) => this.ctx.log.error({ err, deviceId: id }, 'registering an MQTT device failed'))
         .finally(() => {
@@ -147,10 +146,14 @@ export class Router {
     this.deliver(dev, msg);
   }
 
-  /** True when the message needs a device upsert or an entity registration first. */
+  /**
+   * True when the message needs a device upsert or an entity registration first. The hot path checks
+   * keys only: a family describes a key the same way every time; discovery re-announcements that
+   * change an entity clear its key first (see onDiscovery).
+   */
   private missing(dev: KnownDevice, msg: DeviceMessage): boolean {
     if (dev.info === '') return true;
-    for (const e of msg.entities) if (dev.entities.get(e.key) !== infoKey(e)) return true;
+    for (const e of msg.entities) if (!dev.entities.has(e.key)) return true;
     return false;
   }
 
@@ -238,6 +241,9 @@ export class Router {
         const off = e.payloadOff;
         msg.controls = { [e.entity.key]: { topic: e.commandTopic, payload: (c) => (c === 'turn_on' ? on : c === 'turn_off' ? off : undefined) } };
       }
+      // A re-announced entity whose description changed is registered again.
+      const known = this.known.get(e.device.id);
+      if (known && known.entities.has(e.entity.key) && known.entities.get(e.entity.key) !== infoKey(e.entity)) known.entities.delete(e.entity.key);
       this.applyDevice('home_assistant', topic, msg);
       this.diagnostics.device(e.device.id).messages--; // a config is not a device message
     }
