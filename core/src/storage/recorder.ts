@@ -32,8 +32,10 @@ export interface RecorderOptions {
   /** Directory of the spool file (created if missing). One recorder per directory. */
   spoolDir: string;
   flushIntervalMs?: number;
-  /** Rows per database write. */
+  /** Rows per batch (the unit of queueing, spooling and onFlushed). */
   maxBatch?: number;
+  /** Rows per INSERT statement within a batch (default 2,000): bounds each synchronous build. */
+  writeChunk?: number;
   /** Rows kept in memory before the surplus goes to the spool (default 200,000). */
   maxBuffered?: number;
   /** First and longest wait between attempts to reach the database again (default 250 ms, 5 s). */
@@ -86,6 +88,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
   const log = opts.log.child({ component: 'recorder' });
   const flushIntervalMs = opts.flushIntervalMs ?? 250;
   const maxBatch = opts.maxBatch ?? 10_000;
+  const writeChunk = Math.max(1, Math.floor(opts.writeChunk ?? 2_000));
   const maxBuffered = Math.max(opts.maxBuffered ?? 200_000, maxBatch);
   const retryMin = opts.retryMinMs ?? 250;
   const retryMax = opts.retryMaxMs ?? 5_000;
@@ -252,14 +255,20 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     });
   }
 
-  /** Writes one batch; 'down' when the database is unreachable (the batch stays where it was). */
+  /**
+   * Writes one batch; 'down' when the database is unreachable (the batch stays where it was).
+   * A batch is written as statements of `writeChunk` rows, one after the other: building a
+   * statement's array literals is synchronous, and one for a whole 10k-row batch held the event
+   * loop for tens of milliseconds (and left that much young garbage at once). Between statements
+   * the loop gets a turn. If a later statement fails, the whole batch is written again later; the
+   * upsert makes that harmless.
+   */
   async function write(batch: Batch, replayed: boolean): Promise<'ok' | 'rejected' | 'down'> {
-    const rows: SampleRow[] = new Array(batch.ids.length);
+    const n = batch.ids.length;
     const ranges: TimeRanges = new Map();
-    for (let i = 0; i < batch.ids.length; i++) {
+    for (let i = 0; i < n; i++) {
       const entityId = batch.ids[i];
       const t = batch.ts[i];
-      rows[i] = { entityId, t, v: batch.vs[i] };
       const r = ranges.get(entityId);
       if (!r) ranges.set(entityId, { from: t, to: t });
       else {
@@ -267,22 +276,28 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         if (t > r.to) r.to = t;
       }
     }
-    try {
-      await insertSamples(db, rows);
-    } catch (err) {
-      if (isDataError(err)) {
-        await reject(batch, err);
-        return 'rejected';
+    for (let start = 0; start < n; start += writeChunk) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const end = Math.min(n, start + writeChunk);
+      const rows: SampleRow[] = new Array(end - start);
+      for (let i = start; i < end; i++) rows[i - start] = { entityId: batch.ids[i], t: batch.ts[i], v: batch.vs[i] };
+      try {
+        await insertSamples(db, rows);
+      } catch (err) {
+        if (isDataError(err)) {
+          await reject(batch, err);
+          return 'rejected';
+        }
+        noteDown(err);
+        return 'down';
       }
-      noteDown(err);
-      return 'down';
     }
     if (databaseDown) log.info('database reachable again');
     databaseDown = false;
     retryDelay = retryMin;
-    written += rows.length;
+    written += n;
     try {
-      await opts.onFlushed?.({ ranges, count: rows.length, replayed });
+      await opts.onFlushed?.({ ranges, count: n, replayed });
     } catch (err) {
       log.error({ err }, 'onFlushed failed (the readings are stored)');
     }

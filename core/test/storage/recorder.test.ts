@@ -79,6 +79,27 @@ describeDb('recorder', (target) => {
     expect(await rows(t.db)).toEqual([{ entityId: 'a.power', t: T0, v: 3 }, { entityId: 'a.power', t: T0 + 1, v: null }]);
   });
 
+  it('writes a batch as several statements in order: the last reading for an instant wins across them', async () => {
+    const flushed: FlushSummary[] = [];
+    rec = createRecorder({ db: t.db, log, spoolDir: spool.dir, maxBatch: 1000, writeChunk: 3, onFlushed: (s) => { flushed.push(s); } });
+    rec.add('a.power', T0, 1);
+    rec.add('a.power', T0 + 1, 5);
+    rec.add('b.power', T0, 8);
+    rec.add('a.power', T0, 2); // second statement
+    rec.add('b.power', T0, null);
+    rec.add('a.power', T0 + 2, 6);
+    rec.add('a.power', T0, 3); // third statement
+    await rec.flush();
+    expect(await rows(t.db)).toEqual([
+      { entityId: 'a.power', t: T0, v: 3 }, { entityId: 'a.power', t: T0 + 1, v: 5 }, { entityId: 'a.power', t: T0 + 2, v: 6 },
+      { entityId: 'b.power', t: T0, v: null },
+    ]);
+    // One batch, one summary, whatever the number of statements.
+    expect(flushed).toHaveLength(1);
+    expect(flushed[0]).toMatchObject({ count: 7, replayed: false });
+    expect(flushed[0].ranges).toEqual(new Map([['a.power', { from: T0, to: T0 + 2 }], ['b.power', { from: T0, to: T0 }]]));
+  });
+
   it('drops readings it cannot store and says how many', async () => {
     rec = createRecorder({ db: t.db, log, spoolDir: spool.dir });
     rec.add('a.power', Number.NaN, 1);
