@@ -30,6 +30,13 @@ import type { Entity, QuarantinedReading } from './types.js';
 /** Entities recomputed at once after a flush (each recompute is one transaction on the pool). */
 const LEDGER_CONCURRENCY = 4;
 
+/**
+ * Samples per ledger window in the live loop. Each window's samples are parsed, cut into segments
+ * and buckets synchronously; the ledger's default (20k, sized for rebuilds) held the event loop for
+ * tens of milliseconds when the loop had a few seconds of readings to catch up on.
+ */
+const LIVE_WINDOW_SAMPLES = 2_000;
+
 export interface IngestOptions {
   db: Kysely<Database>;
   log: Logger;
@@ -338,7 +345,7 @@ export class Ingest {
       while (i < work.length) {
         const [id, range] = work[i++];
         try {
-          await recomputeLedger(this.opts.db, this.opts.entities.get(id)!, range);
+          await recomputeLedger(this.opts.db, this.opts.entities.get(id)!, range, { windowSamples: LIVE_WINDOW_SAMPLES });
         } catch (err) {
           this.opts.log.warn({ err, entityId: id }, 'ledger recompute failed; retried at the next flush');
           mergeRanges(this.ledgerBacklog, new Map([[id, range]]));
