@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { checkPlausibility } from '../energy/plausibility.js';
 import type { Sample } from '../energy/types.js';
-import { toCanonical } from '../energy/units.js';
+import { toCanonical, unitFactor } from '../energy/units.js';
 import type { ReportValue } from '../sdk/types.js';
 import { recomputeLedger } from '../storage/ledger.js';
 import { createRecorder, type FlushSummary, type Recorder, type RecorderOptions } from '../storage/recorder.js';
@@ -63,12 +63,16 @@ function mergeRanges(into: TimeRanges, from: TimeRanges): void {
 
 interface QuarantineRow { entity_id: string; time: Date; value: number | null; raw: string | null; reason: string }
 
+const NO_UNIT = '\u0000';
+
 type Normalised = { ok: true; v: number | null; text: string | null } | { ok: false; reason: string };
 
 export class Ingest {
   private readonly recorder: Recorder;
   /** Last accepted numeric reading per entity: the plausibility guard's `prev`. */
   private readonly lastAccepted = new Map<string, Sample>();
+  /** Unit conversion factors by entity kind and unit (NO_UNIT: the canonical unit). */
+  private readonly factors = new Map<string, Map<string, number>>();
   private quarantineQueue: QuarantineRow[] = [];
   private quarantineWrite: Promise<void> | undefined;
   /** Flushed ranges waiting for the ledger loop, merged per entity. */
@@ -106,27 +110,65 @@ export class Ingest {
       this.quarantineOne(entity, this.opts.clock.now(), null, value, opts?.unit, `invalid time ${String(at)}`);
       return;
     }
-    const n = this.normalise(entity, value, opts?.unit);
-    if (!n.ok) {
-      this.quarantineOne(entity, t, null, value, opts?.unit, n.reason);
-      return;
-    }
-    if (n.v !== null) {
-      const reason = checkPlausibility(entity.kind, n.v, {
-        prev: this.prevOf(entity.id),
-        at: t,
-        maxPowerW: this.opts.devices.get(entity.deviceId)?.maxPowerW,
-        ...(typeof value === 'number' ? { raw: value } : {}),
-      });
-      if (reason !== null) {
-        this.quarantineOne(entity, t, n.v, value, opts?.unit, reason);
+    // Numbers (the bulk of live readings) take a path that allocates nothing per reading: at tens
+    // of thousands of readings a second, per-reading garbage is what the young-generation GC pauses on.
+    let v: number | null;
+    let text: string | null = null;
+    if (typeof value === 'number' && entity.kind !== 'switch') {
+      const factor = this.unitFactor(entity, opts?.unit);
+      if (typeof factor === 'string') {
+        this.quarantineOne(entity, t, null, value, opts?.unit, factor);
         return;
       }
-      const prev = this.lastAccepted.get(entity.id);
-      if (!prev || t >= prev.t) this.lastAccepted.set(entity.id, { t, v: n.v });
+      v = factor === 1 ? value : value * factor;
+    } else {
+      const n = this.normalise(entity, value, opts?.unit);
+      if (!n.ok) {
+        this.quarantineOne(entity, t, null, value, opts?.unit, n.reason);
+        return;
+      }
+      v = n.v;
+      text = n.text;
     }
-    this.applyState(entity, n.v, n.text, t);
-    this.recorder.add(entity.id, t, n.v);
+    if (v !== null) {
+      const prev = this.lastAccepted.get(entity.id);
+      const reason = checkPlausibility(entity.kind, v, {
+        prev: prev ?? this.prevOf(entity.id),
+        at: t,
+        maxPowerW: this.opts.devices.get(entity.deviceId)?.maxPowerW,
+        raw: typeof value === 'number' ? value : undefined,
+      });
+      if (reason !== null) {
+        this.quarantineOne(entity, t, v, value, opts?.unit, reason);
+        return;
+      }
+      // Updated in place: this object is only ever read synchronously (as the guard's `prev`).
+      if (!prev) this.lastAccepted.set(entity.id, { t, v });
+      else if (t >= prev.t) {
+        prev.t = t;
+        prev.v = v;
+      }
+    }
+    this.applyState(entity, v, text, t);
+    this.recorder.add(entity.id, t, v);
+  }
+
+  /** Conversion factor to canonical units, cached per kind and unit; a string is the reason it is refused. */
+  private unitFactor(entity: Entity, unit: string | undefined): number | string {
+    const u = unit ?? entity.sourceUnit;
+    let byUnit = this.factors.get(entity.kind);
+    if (!byUnit) this.factors.set(entity.kind, (byUnit = new Map()));
+    const key = u ?? NO_UNIT;
+    const cached = byUnit.get(key);
+    if (cached !== undefined) return cached;
+    let factor: number;
+    try {
+      factor = unitFactor(entity.kind, u);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    if (byUnit.size < 64) byUnit.set(key, factor); // bounded: units come from integrations' payloads
+    return factor;
   }
 
   /**

@@ -107,6 +107,20 @@ describeDb('hub ingest', (target) => {
     expect(rows[0].kwh).toBeCloseTo(0.1 * 3 / 60, 12); // 100 W for 3 minutes, nothing from the refused readings
   });
 
+  it('converts a per-reading unit and quarantines one that cannot express the kind, reading after reading', async () => {
+    const hub = await newHub();
+    await fridge(hub);
+    for (let i = 0; i < 3; i++) {
+      hub.report('fridge.power', 0.1 * (i + 1), T0 + i * MIN); // the entity's unit: kW
+      hub.report('fridge.power', 50 + i, T0 + i * MIN + 1000, { unit: 'W' });
+      hub.report('fridge.power', 1, T0 + i * MIN + 2000, { unit: 'kWh' });
+    }
+    await hub.flush();
+    expect((await samples('fridge.power')).map(([, v]) => v)).toEqual([100, 50, 200, 51, 300, 52].map((x) => expect.closeTo(x, 9)));
+    const refused = await hub.quarantine({ entityId: 'fridge.power' });
+    expect(refused.map((q) => [q.raw, q.reason])).toEqual(Array(3).fill(['1 kWh', 'unit "kWh" cannot express power (use W, kW, MW)']));
+  });
+
   it('throws for an entity that was never registered', async () => {
     const hub = await newHub();
     expect(() => hub.report('ghost.power', 1)).toThrow(expect.objectContaining({ code: 'ENTITY_NOT_FOUND' }));
