@@ -12,7 +12,7 @@ import { Command, Option } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigFileError, loadConfig } from './hub/config.js';
-import { createHub, DEMO_INSTANCE, type JoulehubHub } from './hub/hub.js';
+import { createHub, DEMO_INSTANCE, instanceEntries, type JoulehubHub } from './hub/hub.js';
 import { createLogger } from './hub/logger.js';
 import { loadIntegration, validateInstanceConfig } from './hub/plugin-loader.js';
 import type { HubConfig } from './hub/types.js';
@@ -106,7 +106,7 @@ async function start(opts: { config?: string; demo?: boolean }): Promise<void> {
 async function checkConfig(opts: { config?: string }): Promise<void> {
   const config = configOrExit(opts);
   const problems: string[] = [];
-  for (const entry of config.integrations) {
+  for (const entry of instanceEntries(config)) {
     if (entry.enabled === false) continue;
     try {
       const def = await loadIntegration(entry, { configDir: config.configDir });

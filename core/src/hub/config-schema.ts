@@ -138,6 +138,47 @@ export const configSchema = {
       default: false,
       examples: [true],
     },
+    mqtt: {
+      type: 'object',
+      title: 'MQTT',
+      description:
+        'The built-in MQTT integration, on by default: with `url` the hub connects to that broker, otherwise it runs an embedded broker on `port`. ' +
+        'Other options (families, mappings, credentials, TLS …) are those of the mqtt integration and are validated by it. Not used when `integrations` has an mqtt instance.',
+      default: {},
+      examples: [{ url: 'mqtt://localhost:1883', username: 'joulehub', password: 'secret' }, { port: 1884 }, { enabled: false }],
+      additionalProperties: true,
+      properties: {
+        enabled: {
+          type: 'boolean',
+          title: 'Enabled',
+          description: 'Set to false to run the hub without the MQTT integration.',
+          default: true,
+          examples: [false],
+        },
+        url: {
+          type: 'string',
+          pattern: '^$|^(mqtts?|wss?|tcp|ssl)://',
+          title: 'Broker URL',
+          description: 'MQTT broker to connect to; empty runs the embedded broker. Environment: MQTT_URL.',
+          default: '',
+          examples: ['mqtt://localhost:1883', 'mqtts://user:secret@broker.example.org:8883'],
+          'x-env': 'MQTT_URL',
+          'x-secret': true,
+          'x-restart': true,
+        },
+        port: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          title: 'Embedded broker port',
+          description: 'Port of the embedded MQTT broker when no URL is set; 0 disables it. Environment: MQTT_PORT.',
+          default: 1883,
+          examples: [1883, 1884, 0],
+          'x-env': 'MQTT_PORT',
+          'x-restart': true,
+        },
+      },
+    },
     integrations: {
       type: 'array',
       title: 'Integrations',

@@ -104,6 +104,16 @@ export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
   });
   if (problems.length) throw new ConfigFileError(problems);
 
+  // The mqtt section, with MQTT_URL / MQTT_PORT over the file; the hub turns it into the default mqtt instance.
+  const mqtt: Record<string, unknown> = { ...((file.mqtt as Record<string, unknown> | undefined) ?? {}) };
+  if (envValues['mqtt.url'] !== undefined) mqtt.url = envValues['mqtt.url'];
+  if (envValues['mqtt.port'] !== undefined) mqtt.port = envValues['mqtt.port'];
+  const mqttLines: Record<string, number> = {};
+  for (const [k, line] of lines) {
+    if (k === 'mqtt') mqttLines[''] = line;
+    else if (k.startsWith('mqtt.')) mqttLines[`config.${k.slice('mqtt.'.length)}`] = line;
+  }
+
   return {
     port: pick<number>('port', DEFAULT_PORT),
     host: pick<string>('host', DEFAULT_HOST),
@@ -115,6 +125,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
     configDir,
     integrations,
     demo: Boolean(opts.demo || args.demo || file.demo === true),
+    mqtt: { ...mqtt, source: { file: display || 'environment', line: lines.get('mqtt') ?? 1, path: 'mqtt', lines: mqttLines } },
     ...(Array.isArray(file.automations) ? { automations: file.automations as Record<string, unknown>[] } : {}),
   };
 }
@@ -200,7 +211,11 @@ function toIntegrationConfig(raw: Record<string, unknown>, i: number, file: stri
 
 const ENV_KEYS = Object.entries(configSchema.properties)
   .filter(([, s]) => 'x-env' in s)
-  .map(([key, s]) => ({ key, name: (s as { 'x-env': string })['x-env'], schema: s as Record<string, unknown> }));
+  .map(([key, s]) => ({ key, name: (s as { 'x-env': string })['x-env'], schema: s as Record<string, unknown> }))
+  // Options of a section (`mqtt.url`) may come from the environment too; their key is the dotted path.
+  .concat(Object.entries(configSchema.properties.mqtt.properties)
+    .filter(([, s]) => 'x-env' in s)
+    .map(([key, s]) => ({ key: `mqtt.${key}`, name: (s as { 'x-env': string })['x-env'], schema: s as Record<string, unknown> })));
 
 const envValidators = new Map(ENV_KEYS.map(({ key, schema }) => [key, createAjv().compile(schema)]));
 

@@ -43,6 +43,28 @@ export interface CreateHubOptions {
 /** The demo household: csv-replay on its bundled preset (`--demo`). */
 export const DEMO_INSTANCE: IntegrationConfig = { id: 'csv-replay', name: 'demo', config: { preset: 'demo' } };
 
+/** Name of the MQTT instance the hub adds from the `mqtt` section. */
+export const MQTT_INSTANCE_NAME = 'mqtt';
+
+/**
+ * The instances to start: the configured ones, plus the demo household (`--demo`) and the default
+ * MQTT instance from the `mqtt` section — unless one is configured, the section says enabled: false,
+ * or there is neither a URL nor an embedded broker port (MQTT_PORT=0: MQTT off).
+ */
+export function instanceEntries(config: HubConfig): IntegrationConfig[] {
+  const entries = [...config.integrations];
+  if (config.demo && !entries.some((e) => (e.name ?? e.id) === DEMO_INSTANCE.name)) {
+    entries.push(structuredClone(DEMO_INSTANCE));
+  }
+  const mqtt = config.mqtt;
+  const off = !mqtt || mqtt.enabled === false || (!mqtt.url && mqtt.port === 0);
+  if (!off && !entries.some((e) => e.id === 'mqtt' || (e.name ?? e.id) === MQTT_INSTANCE_NAME)) {
+    const { enabled: _enabled, source, ...options } = mqtt;
+    entries.push({ id: 'mqtt', name: MQTT_INSTANCE_NAME, config: structuredClone(options), ...(source ? { source } : {}) });
+  }
+  return entries;
+}
+
 /** The concrete hub: the Hub contract plus a few handles for the CLI, bench and tests. */
 export interface JoulehubHub extends Hub {
   readonly scheduler: HubScheduler;
@@ -176,11 +198,7 @@ async function assemble(
     async start() {
       if (started) return;
       started = true;
-      const entries = [...config.integrations];
-      if (config.demo && !entries.some((e) => (e.name ?? e.id) === DEMO_INSTANCE.name)) {
-        entries.push(structuredClone(DEMO_INSTANCE));
-      }
-      await plugins.start(entries);
+      await plugins.start(instanceEntries(config));
       const list = plugins.list();
       log.info({ integrations: list.map((i) => `${i.instanceId}:${i.status}`) }, 'hub started');
     },

@@ -26,6 +26,21 @@ export interface HubConfig {
   demo: boolean;
   /** Automation rules as written in joulehub.yaml; read by the automation engine. */
   automations?: Record<string, unknown>[];
+  /**
+   * The `mqtt` section (MQTT_URL / MQTT_PORT applied): the hub starts the mqtt integration with these
+   * options unless `integrations` has an mqtt instance or `enabled` is false. Unset (as in tests that
+   * build a HubConfig by hand): no default MQTT instance.
+   */
+  mqtt?: MqttSection;
+}
+
+export interface MqttSection {
+  enabled?: boolean;
+  url?: string;
+  port?: number;
+  /** Where the section sits in the config file, for the integration's own validation errors. */
+  source?: IntegrationConfig['source'];
+  [option: string]: unknown;
 }
 
 export interface IntegrationConfig {

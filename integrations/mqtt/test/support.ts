@@ -77,6 +77,7 @@ export async function startMqttHub(opts: {
   hubConfig?: Partial<HubConfig>;
   at?: number;
   log?: Logger;
+  byPackage?: boolean;
 }): Promise<MqttHub> {
   const dir = mkdtempSync(join(tmpdir(), 'jh-mqtt-'));
   const db = await createTestDatabase(opts.dbUrl);
@@ -90,10 +91,13 @@ export async function startMqttHub(opts: {
     const clock = new ManualClock(opts.at ?? T0);
     const hub = await createHub(config, {
       clock, databaseUrl: db.url, log: opts.log ?? silentLogger(),
-      loadIntegration: async (e) => {
-        if (e.id !== 'mqtt') throw new Error(`unexpected integration ${e.id}`);
-        return mqttIntegration as unknown as IntegrationDefinition;
-      },
+      // By default the definition is handed in; `byPackage` loads @joulehub/integration-mqtt the way `npm start` does.
+      ...(opts.byPackage ? {} : {
+        loadIntegration: async (e: IntegrationConfig) => {
+          if (e.id !== 'mqtt') throw new Error(`unexpected integration ${e.id}`);
+          return mqttIntegration as unknown as IntegrationDefinition;
+        },
+      }),
     });
     await hub.start();
     return { hub, clock };
