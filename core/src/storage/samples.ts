@@ -167,6 +167,35 @@ export async function copySamples(
   rows: AsyncIterable<SampleRow> | Iterable<SampleRow>,
   onProgressOrOptions?: ((rowsSoFar: number) => void) | CopyOptions,
 ): Promise<CopyResult> {
+  return copySampleBatches(target, inBatches(rows), onProgressOrOptions);
+}
+
+/** Rows grouped into arrays, so the copy loop awaits once per batch rather than once per row. */
+async function* inBatches(rows: AsyncIterable<SampleRow> | Iterable<SampleRow>): AsyncGenerator<SampleRow[]> {
+  let batch: SampleRow[] = [];
+  for await (const r of rows) {
+    batch.push(r);
+    if (batch.length >= LINES_PER_WRITE) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** A chunk held in memory until it is complete: its COPY lines and what is known about its rows. */
+interface HeldChunk { lines: string[]; ranges: TimeRanges; sorted: boolean; count: number }
+
+/**
+ * copySamples for input that comes in batches (an importer's parsed blocks): the same rules and
+ * result. While one held chunk is being copied and committed, the next one is read and formatted,
+ * so the database and the producer work at the same time.
+ */
+export async function copySampleBatches(
+  target: Kysely<Database> | pg.Pool,
+  batches: AsyncIterable<readonly SampleRow[]> | Iterable<readonly SampleRow[]>,
+  onProgressOrOptions?: ((rowsSoFar: number) => void) | CopyOptions,
+): Promise<CopyResult> {
   const options: CopyOptions = typeof onProgressOrOptions === 'function' ? { onProgress: onProgressOrOptions } : (onProgressOrOptions ?? {});
   const chunkRows = options.chunkRows ?? 200_000;
   const directMaxRows = options.directMaxRows ?? 200_000;
@@ -177,6 +206,8 @@ export async function copySamples(
   const ranges: TimeRanges = new Map();
   let count = 0;
   let broken = false;
+  // The commit of the previous held chunk, running while the next one is read.
+  let pending: Promise<void> = Promise.resolve();
   try {
     // seq keeps the input order for "last row wins"; rows vanish at each commit.
     await client.query(`create temporary table if not exists samples_staging
@@ -190,8 +221,8 @@ export async function copySamples(
     let sorted = true; // strictly increasing time per entity: no duplicates within the chunk
     const iso = isoFormatter();
 
-    /** Runs `statement`; if a live write landed in the range meanwhile (23505), upserts instead. */
-    const insertOrMerge = async (attempt: () => Promise<void>) => {
+    /** Runs `attempt`; if a live write landed in the range meanwhile (23505), upserts instead. */
+    const insertOrMerge = async (attempt: () => Promise<void>, held: string[] | undefined) => {
       await client.query('savepoint plain');
       try {
         await attempt();
@@ -201,74 +232,103 @@ export async function copySamples(
         if ((err as { code?: string }).code !== '23505') throw err;
         await client.query('rollback to savepoint plain');
       }
-      if (!staging) await copyLines(client, 'copy samples_staging (entity_id, time, value) from stdin', lines);
+      if (held) await copyLines(client, 'copy samples_staging (entity_id, time, value) from stdin', held);
       await client.query(`${FROM_STAGING} ${UPSERT}`);
+    };
+
+    /** Copies and commits a chunk held in memory. */
+    const commitHeld = async (chunk: HeldChunk) => {
+      await client.query('begin');
+      const fresh = chunk.sorted && !(await overlapsStored(client, chunk.ranges));
+      if (fresh) {
+        await insertOrMerge(() => copyLines(client, 'copy samples (entity_id, time, value) from stdin', chunk.lines), chunk.lines);
+      } else {
+        await copyLines(client, 'copy samples_staging (entity_id, time, value) from stdin', chunk.lines);
+        await client.query(`${chunk.sorted ? FROM_STAGING : FROM_STAGING_LAST_WINS} ${UPSERT}`);
+      }
+      await client.query('commit');
+      options.onProgress?.(chunk.count);
+    };
+
+    /** Ends the chunk that is streaming through staging and commits it. */
+    const commitStaging = async (writer: CopyWriter) => {
+      // The COPY must end before any other statement on this connection.
+      await writer.write(lines);
+      await writer.end();
+      const fresh = sorted && !(await overlapsStored(client, chunkRanges));
+      if (fresh) await insertOrMerge(() => client.query(FROM_STAGING).then(() => undefined), undefined);
+      else await client.query(`${sorted ? FROM_STAGING : FROM_STAGING_LAST_WINS} ${UPSERT}`);
+      await client.query('commit');
+      options.onProgress?.(count);
     };
 
     const finishChunk = async () => {
       if (staging) {
-        // The COPY must end before any other statement on this connection.
-        await staging.write(lines);
-        await staging.end();
+        await commitStaging(staging);
       } else {
-        await client.query('begin');
+        const held: HeldChunk = { lines, ranges: chunkRanges, sorted, count };
+        await pending;
+        pending = commitHeld(held);
+        pending.catch(() => undefined); // awaited before the next statement, or below
       }
-      const fresh = sorted && !(await overlapsStored(client, chunkRanges));
-      if (staging) {
-        if (fresh) await insertOrMerge(() => client.query(FROM_STAGING).then(() => undefined));
-        else await client.query(`${sorted ? FROM_STAGING : FROM_STAGING_LAST_WINS} ${UPSERT}`);
-      } else if (fresh) {
-        await insertOrMerge(() => copyLines(client, 'copy samples (entity_id, time, value) from stdin', lines));
-      } else {
-        await copyLines(client, 'copy samples_staging (entity_id, time, value) from stdin', lines);
-        await client.query(`${sorted ? FROM_STAGING : FROM_STAGING_LAST_WINS} ${UPSERT}`);
-      }
-      await client.query('commit');
       lines = [];
       inChunk = 0;
       staging = undefined;
       chunkRanges = new Map();
       sorted = true;
-      options.onProgress?.(count);
     };
 
-    for await (const r of rows as AsyncIterable<SampleRow>) {
-      assertRow(r, count);
-      const c = chunkRanges.get(r.entityId);
-      if (!c) chunkRanges.set(r.entityId, { from: r.t, to: r.t });
-      else {
+    let lastId: string | undefined;
+    let lastChunk: { from: number; to: number } | undefined;
+    let lastAll: { from: number; to: number } | undefined;
+    let lastEscaped = '';
+    for await (const batch of batches) {
+      for (let i = 0; i < batch.length; i++) {
+        const r = batch[i];
+        assertRow(r, count);
+        if (r.entityId !== lastId || lastChunk === undefined || lastAll === undefined) {
+          lastId = r.entityId;
+          lastEscaped = escapeCopy(r.entityId);
+          lastChunk = chunkRanges.get(r.entityId);
+          // A first row of its entity in this chunk: no earlier one to be out of order with.
+          if (!lastChunk) chunkRanges.set(r.entityId, (lastChunk = { from: r.t, to: Number.NEGATIVE_INFINITY }));
+          lastAll = ranges.get(r.entityId);
+          if (!lastAll) ranges.set(r.entityId, (lastAll = { from: r.t, to: r.t }));
+        }
+        const c = lastChunk;
         if (r.t <= c.to) sorted = false;
         if (r.t < c.from) c.from = r.t;
         if (r.t > c.to) c.to = r.t;
-      }
-      const all = ranges.get(r.entityId);
-      if (!all) ranges.set(r.entityId, { from: r.t, to: r.t });
-      else {
-        if (r.t < all.from) all.from = r.t;
-        if (r.t > all.to) all.to = r.t;
-      }
-      lines.push(`${escapeCopy(r.entityId)}\t${iso(r.t)}\t${r.v === null ? '\\N' : String(r.v)}\n`);
-      count += 1;
-      inChunk += 1;
-      if (inChunk >= chunkRows) {
-        await finishChunk();
-      } else if (staging) {
-        if (lines.length >= LINES_PER_WRITE) {
+        if (r.t < lastAll.from) lastAll.from = r.t;
+        if (r.t > lastAll.to) lastAll.to = r.t;
+        lines.push(`${lastEscaped}\t${iso(r.t)}\t${r.v === null ? '\\N' : String(r.v)}\n`);
+        count += 1;
+        inChunk += 1;
+        if (inChunk >= chunkRows) {
+          await finishChunk();
+          lastChunk = undefined; // the next chunk's ranges start afresh
+        } else if (staging) {
+          if (lines.length >= LINES_PER_WRITE) {
+            await staging.write(lines);
+            lines = [];
+          }
+        } else if (lines.length >= directMaxRows) {
+          // Too large to hold back: stream the rest of this chunk through staging.
+          await pending;
+          await client.query('begin');
+          staging = new CopyWriter(client, 'copy samples_staging (entity_id, time, value) from stdin');
           await staging.write(lines);
           lines = [];
         }
-      } else if (lines.length >= directMaxRows) {
-        // Too large to hold back: stream the rest of this chunk through staging.
-        await client.query('begin');
-        staging = new CopyWriter(client, 'copy samples_staging (entity_id, time, value) from stdin');
-        await staging.write(lines);
-        lines = [];
       }
     }
     if (inChunk > 0) await finishChunk();
+    await pending;
     return { count, ranges };
   } catch (err) {
     broken = true;
+    // Let a chunk already on its way finish (committed or not) before the connection is dropped.
+    await pending.catch(() => undefined);
     throw err;
   } finally {
     // After a failure the connection may be mid-COPY or mid-transaction: don't return it to the pool.

@@ -108,6 +108,20 @@ describeDb('samples', (target) => {
     expect((await loadSamples(t.db, 'x.power', T0, T0 + 1))[0].v).toBe(20);
   });
 
+  it('keeps the last row when a later chunk repeats times of an earlier one (chunks committed while the next is read)', async () => {
+    const rows: SampleRow[] = [];
+    for (let i = 0; i < 50; i++) rows.push({ entityId: 'y.power', t: T0 + i * MIN, v: i });
+    for (let i = 0; i < 50; i++) rows.push({ entityId: 'y.power', t: T0 + i * MIN, v: 100 + i });
+    rows.push({ entityId: 'z.power', t: T0, v: 1 }, { entityId: 'y.power', t: T0 + 99 * MIN, v: 7 }, { entityId: 'z.power', t: T0 + MIN, v: 2 });
+    const progress: number[] = [];
+    const r = await copySamples(t.db, rows, { chunkRows: 7, onProgress: (n) => progress.push(n) });
+    expect(r.count).toBe(103);
+    expect(progress).toEqual([...Array.from({ length: 14 }, (_, i) => (i + 1) * 7), 103]);
+    const y = await loadSamples(t.db, 'y.power', T0, T0 + 100 * MIN);
+    expect(y).toEqual([...Array.from({ length: 50 }, (_, i) => ({ t: T0 + i * MIN, v: 100 + i })), { t: T0 + 99 * MIN, v: 7 }]);
+    expect(await loadSamples(t.db, 'z.power', T0, T0 + 2 * MIN)).toEqual([{ t: T0, v: 1 }, { t: T0 + MIN, v: 2 }]);
+  });
+
   it('streams one large transaction through staging, first import and re-import alike', async () => {
     function* file(): Generator<SampleRow> {
       for (let i = 0; i < 5000; i++) yield { entityId: `e${i % 4}.power`, t: T0 + Math.floor(i / 4) * MIN, v: i };
