@@ -34,7 +34,7 @@ import { checkPlausibility } from '../energy/plausibility.js';
 import { kindForBatch, unitFactor, UnitError, type ReadingType } from '../energy/units.js';
 import type { Sample } from '../energy/types.js';
 import type { DeviceRegistry, Entity, EntityRegistry } from '../hub/types.js';
-import { copySamples, type SampleRow } from '../storage/samples.js';
+import { copySampleBatches, type SampleRow } from '../storage/samples.js';
 import { recomputeLedger } from '../storage/ledger.js';
 import type { Database } from '../storage/schema.js';
 import { parseInstant } from './timestamp.js';
@@ -306,8 +306,9 @@ export async function importCsv(deps: ImportDeps, file: string, opts: ImportOpti
   let prev: Sample | undefined;
   const offset = (passes - 1) * size;
 
-  async function* samples(): AsyncGenerator<SampleRow> {
+  async function* samples(): AsyncGenerator<SampleRow[]> {
     for await (const batch of validRows(file, opts, problem, (b) => opts.onProgress?.(offset + b, passes * size))) {
+      const out: SampleRow[] = [];
       for (const row of batch) {
         const v = factor === 1 ? row.raw : row.raw * factor;
         const reason = checkPlausibility(kind, v, { prev, at: row.t, maxPowerW, raw: row.raw });
@@ -322,15 +323,16 @@ export async function importCsv(deps: ImportDeps, file: string, opts: ImportOpti
         stored += 1;
         if (row.t < from) from = row.t;
         if (row.t > to) to = row.t;
-        yield { entityId, t: row.t, v };
+        out.push({ entityId, t: row.t, v });
       }
+      if (out.length > 0) yield out;
     }
   }
 
   // copySamples commits chunk by chunk; when it reports a commit, everything yielded so far is stored.
   const committed = { rows: 0, from, to };
   try {
-    await copySamples(deps.db, samples(), {
+    await copySampleBatches(deps.db, samples(), {
       onProgress: (rows) => Object.assign(committed, { rows, from, to }),
     });
   } catch (err) {
