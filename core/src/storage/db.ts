@@ -90,10 +90,15 @@ export async function timescaleEnabled(db: Kysely<Database>): Promise<boolean> {
   return rows[0]?.on === true;
 }
 
-/** True when the server could load TimescaleDB (installed and preloaded), whether or not it is enabled yet. */
+/**
+ * True when migration 0002 uses TimescaleDB here, by its rule: the extension is installed in this
+ * database, or available and preloaded (or `timescaledb.allow_install_without_preload` is on).
+ */
 export async function timescaleAvailable(db: Kysely<Database>): Promise<boolean> {
   const { rows } = await sql<{ on: boolean }>`
-    select exists (select 1 from pg_available_extensions where name = 'timescaledb')
-       and current_setting('shared_preload_libraries') ilike '%timescaledb%' as on`.execute(db);
+    select exists (select 1 from pg_extension where extname = 'timescaledb')
+        or (exists (select 1 from pg_available_extensions where name = 'timescaledb')
+            and (exists (select 1 from pg_settings where name = 'shared_preload_libraries' and setting ilike '%timescaledb%')
+                 or current_setting('timescaledb.allow_install_without_preload', true) = 'on')) as on`.execute(db);
   return rows[0]?.on === true;
 }
