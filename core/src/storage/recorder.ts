@@ -259,9 +259,9 @@ export function createRecorder(opts: RecorderOptions): Recorder {
    * Writes one batch; 'down' when the database is unreachable (the batch stays where it was).
    * A batch is written as statements of `writeChunk` rows, one after the other: building a
    * statement's array literals is synchronous, and one for a whole 10k-row batch held the event
-   * loop for tens of milliseconds (and left that much young garbage at once). Between statements
-   * the loop gets a turn. If a later statement fails, the whole batch is written again later; the
-   * upsert makes that harmless.
+   * loop for tens of milliseconds (and left that much young garbage at once). Awaiting each
+   * statement gives the loop its turns (an extra setImmediate only left the database idle). If a
+   * later statement fails, the whole batch is written again later; the upsert makes that harmless.
    */
   async function write(batch: Batch, replayed: boolean): Promise<'ok' | 'rejected' | 'down'> {
     const n = batch.ids.length;
@@ -277,7 +277,6 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       }
     }
     for (let start = 0; start < n; start += writeChunk) {
-      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const end = Math.min(n, start + writeChunk);
       const rows: SampleRow[] = new Array(end - start);
       for (let i = start; i < end; i++) rows[i - start] = { entityId: batch.ids[i], t: batch.ts[i], v: batch.vs[i] };
