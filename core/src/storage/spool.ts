@@ -54,20 +54,33 @@ export class Spool {
     if (keep > 0) this.log.info({ file: this.file, bytes: keep }, 'found readings spooled by an earlier run; replaying them');
   }
 
+  /**
+   * Appends one line per batch and fsyncs once. Lines are encoded one batch at a time with a loop
+   * turn in between: a spill can hold 200k readings, and stringifying them in one go held the event
+   * loop for ~40 ms and made one string of ~8 MB.
+   */
   async append(batches: Batch[]): Promise<void> {
-    const text = batches.map((b) => `${JSON.stringify(encode(b))}\n`).join('');
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    for (let i = 0; i < batches.length; i++) {
+      if (i > 0) await loopTurn();
+      const line = Buffer.from(`${JSON.stringify(encode(batches[i]))}\n`);
+      parts.push(line);
+      bytes += line.length;
+    }
     if (!this.fh) {
       this.fh = await fs.open(this.file, 'a');
       await syncDir(path.dirname(this.file));
     }
     try {
-      await this.fh.write(text);
+      const { bytesWritten } = await this.fh.writev(parts);
+      if (bytesWritten !== bytes) throw new Error(`short write to the spool (${bytesWritten} of ${bytes} bytes)`);
       await this.fh.datasync();
     } catch (err) {
       await this.fh.truncate(this.size).catch(() => undefined);
       throw err;
     }
-    this.size += Buffer.byteLength(text);
+    this.size += bytes;
   }
 
   /** Whole lines from the current offset, up to about 4 MB (always at least one line). */
@@ -92,6 +105,8 @@ export class Spool {
         const out: { batch: Batch; end: number }[] = [];
         let start = 0;
         while (start <= last) {
+          // One line is one batch (up to 10k readings by default): parse them one per loop turn.
+          if (start > 0) await loopTurn();
           const nl = buf.indexOf(0x0a, start);
           const line = buf.toString('utf8', start, nl);
           const end = this.offset + nl + 1;
@@ -129,6 +144,10 @@ export class Spool {
     this.fh = undefined;
     await fh?.close();
   }
+}
+
+function loopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function lastNewlineEnd(file: string, size: number): Promise<number> {
