@@ -18,6 +18,8 @@ export interface DeviceCounters {
 }
 
 const LOG_EVERY_MS = 60_000;
+const MAX_DEVICES = 10_000;
+const OTHERS = '(other devices)';
 
 export class Diagnostics {
   readonly devices = new Map<string, DeviceCounters>();
@@ -28,6 +30,8 @@ export class Diagnostics {
   device(id: string): DeviceCounters {
     let c = this.devices.get(id);
     if (!c) {
+      // Garbage topics must not grow this without bound: past the cap, strangers share one entry.
+      if (id !== OTHERS && this.devices.size >= MAX_DEVICES) return this.device(OTHERS);
       c = { messages: 0, readings: 0, malformed: 0, wrong_type: 0, unknown_topic: 0, oversized: 0, unsupported: 0 };
       this.devices.set(id, c);
     }
@@ -39,7 +43,7 @@ export class Diagnostics {
     c[p.kind]++;
     const t = this.now();
     c.last_problem = { kind: p.kind, detail: p.detail, at: new Date(t).toISOString(), topic };
-    const key = `${deviceId}\u0000${p.kind}`;
+    const key = `${this.devices.has(deviceId) ? deviceId : OTHERS}\u0000${p.kind}`;
     const seen = this.logged.get(key);
     if (seen && t - seen.at < LOG_EVERY_MS) {
       seen.suppressed++;

@@ -126,7 +126,14 @@ export default defineIntegration<Partial<MqttConfig>>({
         qos: config.qos,
         reconnectMinMs: config.reconnect_min_ms,
         reconnectMaxMs: config.reconnect_max_ms,
-        onMessage: (topic, payload) => router.handle(topic, payload),
+        onMessage: (topic, payload) => {
+          try {
+            router.handle(topic, payload);
+          } catch (err) {
+            // Never let one message take the connection (and the hub) down.
+            ctx.log.error({ err, topic }, 'handling an MQTT message failed');
+          }
+        },
         onUp: () => {
           router.setConnected(true);
           ctx.log.info({ url: redact(url) }, 'connected to the MQTT broker');

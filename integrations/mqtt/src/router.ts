@@ -183,7 +183,15 @@ export class Router {
       let value = r.value;
       const entityId = `${id}.${r.key}`;
       if (epochs?.has(r.key) && typeof value === 'number') value = this.opts.counters.adjust(entityId, value, epochs.get(r.key));
-      this.ctx.report(id, r.key, value, r.at);
+      try {
+        this.ctx.report(id, r.key, value, r.at);
+      } catch (err) {
+        // The entity was deleted meanwhile (API): forget it, so the next message registers it again.
+        dev.entities.delete(r.key);
+        dev.info = '';
+        this.ctx.log.warn({ err, entityId }, 'reading for an entity the hub no longer has; registering it again with the next message');
+        continue;
+      }
       n++;
       if (value === 'on' || value === 'off') {
         this.switchStates.set(entityId, value);

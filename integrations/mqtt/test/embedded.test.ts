@@ -208,6 +208,19 @@ describeDb('mqtt integration, embedded broker', (target) => {
     expect(h.hub.devices.get('218ff9')).toBeUndefined();
   });
 
+  it('a device deleted through the hub comes back with its next message', async () => {
+    await pub('zigbee2mqtt/gone_plug', { power: 10 });
+    await waitFor('plug', () => h.state('gone_plug.power')?.value === 10);
+    await h.hub.devices.delete('gone_plug');
+    expect(h.hub.devices.get('gone_plug')).toBeUndefined();
+    await pub('zigbee2mqtt/gone_plug', { power: 11 }); // dropped: the hub no longer knows the entity
+    await waitFor('registered again', async () => {
+      await pub('zigbee2mqtt/gone_plug', { power: 12 });
+      return h.state('gone_plug.power')?.value === 12;
+    });
+    expect(h.hub.integrations()[0].status).toBe('running');
+  });
+
   it('metering-simulator readings keep their own timestamps', async () => {
     await pub('energy/sim-1/reading', { timestamp: '2026-03-02T09:00:00Z', device_id: 'sim-1', measurement_value: 100 });
     await pub('energy/sim-1/reading', { timestamp: Date.parse('2026-03-02T09:15:00Z') / 1000, deviceId: 'sim-1', value: 100.25 });
