@@ -4,6 +4,7 @@
  * logs of bad input.
  */
 import net from 'node:net';
+import mqtt from 'mqtt';
 import { afterEach, expect, it } from 'vitest';
 import { captureLog } from '../../../core/test/hub/support.js';
 import { describeDb } from '../../../core/test/support/db.js';
@@ -27,6 +28,12 @@ describeDb('mqtt embedded broker', (target) => {
     await ok.publishAsync('zigbee2mqtt/authed', '{"power":7}', { qos: 1 });
     await ok.endAsync(true);
     await waitFor('authed device', () => h!.state('authed.power')?.value === 7);
+  });
+
+  it('speaks MQTT 3.1.1: an MQTT 5 device is refused with a reason it can show', async () => {
+    const port = await freePort();
+    h = await startMqttHub({ dbUrl: target.url, config: { port, host: '127.0.0.1' } });
+    await expect(mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, reconnectPeriod: 0 })).rejects.toThrow(/Unacceptable protocol version|Unsupported Protocol Version/i);
   });
 
   it('a taken port: one clear log line naming MQTT_URL and MQTT_PORT, and the hub keeps running', async () => {
