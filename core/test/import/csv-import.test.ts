@@ -154,6 +154,22 @@ describeDb('joulehub import (CSV through COPY)', (target) => {
     expect(await ledgerKwh('meter.power')).toBeCloseTo(1 * (3 / 60), 9);
   });
 
+  it('reads a BOM, CRLF line ends, no final newline and quoted fields; an unclosed quote names its line', async () => {
+    const path = join(dir, `quoted-${Math.random()}.csv`);
+    writeFileSync(path, '\uFEFFdatetime,value\r\n2025-04-07T00:00:00Z,1\r\n\r\n2025-04-07T00:15:00Z,"2"\r\n"2025-04-07T00:30:00Z",x\r\n2025-04-07T00:45:00Z,1');
+    const r = await importCsv(deps, path, { deviceId: 'meter', units: 'kW' });
+    expect(r).toMatchObject({ rows: 3, skipped: 1, problems: [{ line: 5, reason: 'value "x" is not a number' }] });
+    // 1 kW for 15 minutes, then 2 kW for 30 minutes (held over the bad line).
+    expect(await ledgerKwh('meter.power')).toBeCloseTo(0.25 + 1, 9);
+    // The same without quotes (read without csv-parse) gives the same result.
+    writeFileSync(path, '\uFEFFdatetime,value\r\n2025-04-07T00:00:00Z,1\r\n\r\n2025-04-07T00:15:00Z,2\r\n2025-04-07T00:30:00Z,x\r\n2025-04-07T00:45:00Z,1');
+    expect(await importCsv(deps, path, { deviceId: 'meter', units: 'kW' })).toMatchObject({ rows: 3, skipped: 1, problems: [{ line: 5, reason: 'value "x" is not a number' }] });
+    expect(await ledgerKwh('meter.power')).toBeCloseTo(0.25 + 1, 9);
+    const broken = join(dir, `broken-${Math.random()}.csv`);
+    writeFileSync(broken, 'datetime,value\n2025-04-07T00:00:00Z,1\n2025-04-07T00:15:00Z,"2\n2025-04-07T00:30:00Z,3\n');
+    await expect(importCsv(deps, broken, { deviceId: 'meter', units: 'kW' })).rejects.toMatchObject({ code: 'IMPORT_PARSE', message: expect.stringContaining('line ') });
+  });
+
   it('reads headerless files and picks named columns from wider ones', async () => {
     const headerless = csvFile([`${iso(T0)},1000`, `${iso(T0 + 60 * MIN)},2000`]);
     expect((await importCsv(deps, headerless, { deviceId: 'meter', units: 'W' })).rows).toBe(2);
