@@ -259,9 +259,8 @@ export function createRecorder(opts: RecorderOptions): Recorder {
    * Writes one batch; 'down' when the database is unreachable (the batch stays where it was).
    * A batch is written as statements of `writeChunk` rows, one after the other: building a
    * statement's array literals is synchronous, and one for a whole 10k-row batch held the event
-   * loop for tens of milliseconds (and left that much young garbage at once). Awaiting each
-   * statement gives the loop its turns (an extra setImmediate only left the database idle). If a
-   * later statement fails, the whole batch is written again later; the upsert makes that harmless.
+   * loop for tens of milliseconds (and left that much young garbage at once). If a later statement
+   * fails, the whole batch is written again later; the upsert makes that harmless.
    */
   async function write(batch: Batch, replayed: boolean): Promise<'ok' | 'rejected' | 'down'> {
     const n = batch.ids.length;
@@ -276,20 +275,15 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         if (t > r.to) r.to = t;
       }
     }
-    for (let start = 0; start < n; start += writeChunk) {
-      const end = Math.min(n, start + writeChunk);
-      const rows: SampleRow[] = new Array(end - start);
-      for (let i = start; i < end; i++) rows[i - start] = { entityId: batch.ids[i], t: batch.ts[i], v: batch.vs[i] };
-      try {
-        await insertSamples(db, rows);
-      } catch (err) {
-        if (isDataError(err)) {
-          await reject(batch, err);
-          return 'rejected';
-        }
-        noteDown(err);
-        return 'down';
+    try {
+      await insertBatch(batch);
+    } catch (err) {
+      if (isDataError(err)) {
+        await reject(batch, err);
+        return 'rejected';
       }
+      noteDown(err);
+      return 'down';
     }
     if (databaseDown) log.info('database reachable again');
     databaseDown = false;
@@ -301,6 +295,40 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       log.error({ err }, 'onFlushed failed (the readings are stored)');
     }
     return 'ok';
+  }
+
+  /**
+   * Sends a batch as statements of `writeChunk` rows on one connection, in order (so the last
+   * reading for an instant wins across them). Each statement is built in a loop turn of its own and
+   * queued behind the one the server is running: the server never waits for Node between them
+   * (awaiting each one in turn cost a third of the throughput on a busy loop).
+   */
+  async function insertBatch(batch: Batch): Promise<void> {
+    const n = batch.ids.length;
+    const rowsFrom = (start: number): SampleRow[] => {
+      const end = Math.min(n, start + writeChunk);
+      const rows: SampleRow[] = new Array(end - start);
+      for (let i = start; i < end; i++) rows[i - start] = { entityId: batch.ids[i], t: batch.ts[i], v: batch.vs[i] };
+      return rows;
+    };
+    if (n <= writeChunk) {
+      await insertSamples(db, rowsFrom(0));
+      return;
+    }
+    await db.connection().execute(async (conn) => {
+      const sent: Promise<unknown>[] = [];
+      let failed = false;
+      for (let start = 0; start < n && !failed; start += writeChunk) {
+        if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const p = insertSamples(conn, rowsFrom(start));
+        p.catch(() => { failed = true; }); // handled here at once; reported below
+        sent.push(p);
+      }
+      // Every statement settles before the connection goes back to the pool.
+      const results = await Promise.allSettled(sent);
+      const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (bad) throw bad.reason;
+    });
   }
 
   function noteDown(err: unknown): void {
