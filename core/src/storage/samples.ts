@@ -183,8 +183,8 @@ async function* inBatches(rows: AsyncIterable<SampleRow> | Iterable<SampleRow>):
   if (batch.length > 0) yield batch;
 }
 
-/** A chunk held in memory until it is complete: its COPY lines and what is known about its rows. */
-interface HeldChunk { lines: string[]; ranges: TimeRanges; sorted: boolean; count: number }
+/** A chunk held in memory until it is complete: its COPY text and what is known about its rows. */
+interface HeldChunk { pieces: string[]; ranges: TimeRanges; sorted: boolean; count: number }
 
 /**
  * copySamples for input that comes in batches (an importer's parsed blocks): the same rules and
@@ -214,7 +214,14 @@ export async function copySampleBatches(
       (seq bigint generated always as identity, entity_id text not null, time timestamptz not null, value float8)
       on commit delete rows`);
 
+    // COPY lines of the current piece; complete pieces are joined at once, so a held chunk is a
+    // hundred large strings rather than 200k small ones that outlive the young generation.
     let lines: string[] = [];
+    let pieces: string[] = [];
+    const seal = () => {
+      if (lines.length > 0) pieces.push(lines.join(''));
+      lines = [];
+    };
     let inChunk = 0;
     let staging: CopyWriter | undefined; // open while a large chunk streams into staging
     let chunkRanges: TimeRanges = new Map();
@@ -241,9 +248,9 @@ export async function copySampleBatches(
       await client.query('begin');
       const fresh = chunk.sorted && !(await overlapsStored(client, chunk.ranges));
       if (fresh) {
-        await insertOrMerge(() => copyLines(client, 'copy samples (entity_id, time, value) from stdin', chunk.lines), chunk.lines);
+        await insertOrMerge(() => copyLines(client, 'copy samples (entity_id, time, value) from stdin', chunk.pieces), chunk.pieces);
       } else {
-        await copyLines(client, 'copy samples_staging (entity_id, time, value) from stdin', chunk.lines);
+        await copyLines(client, 'copy samples_staging (entity_id, time, value) from stdin', chunk.pieces);
         await client.query(`${chunk.sorted ? FROM_STAGING : FROM_STAGING_LAST_WINS} ${UPSERT}`);
       }
       await client.query('commit');
@@ -253,7 +260,8 @@ export async function copySampleBatches(
     /** Ends the chunk that is streaming through staging and commits it. */
     const commitStaging = async (writer: CopyWriter) => {
       // The COPY must end before any other statement on this connection.
-      await writer.write(lines);
+      seal();
+      await writer.write(pieces);
       await writer.end();
       const fresh = sorted && !(await overlapsStored(client, chunkRanges));
       if (fresh) await insertOrMerge(() => client.query(FROM_STAGING).then(() => undefined), undefined);
@@ -266,12 +274,14 @@ export async function copySampleBatches(
       if (staging) {
         await commitStaging(staging);
       } else {
-        const held: HeldChunk = { lines, ranges: chunkRanges, sorted, count };
+        seal();
+        const held: HeldChunk = { pieces, ranges: chunkRanges, sorted, count };
         await pending;
         pending = commitHeld(held);
         pending.catch(() => undefined); // awaited before the next statement, or below
       }
       lines = [];
+      pieces = [];
       inChunk = 0;
       staging = undefined;
       chunkRanges = new Map();
@@ -302,23 +312,25 @@ export async function copySampleBatches(
         if (r.t < lastAll.from) lastAll.from = r.t;
         if (r.t > lastAll.to) lastAll.to = r.t;
         lines.push(`${lastEscaped}\t${iso(r.t)}\t${r.v === null ? '\\N' : String(r.v)}\n`);
+        if (lines.length >= LINES_PER_WRITE) seal();
         count += 1;
         inChunk += 1;
         if (inChunk >= chunkRows) {
           await finishChunk();
           lastChunk = undefined; // the next chunk's ranges start afresh
         } else if (staging) {
-          if (lines.length >= LINES_PER_WRITE) {
-            await staging.write(lines);
-            lines = [];
+          if (pieces.length > 0) {
+            await staging.write(pieces);
+            pieces = [];
           }
-        } else if (lines.length >= directMaxRows) {
+        } else if (inChunk >= directMaxRows) {
           // Too large to hold back: stream the rest of this chunk through staging.
           await pending;
           await client.query('begin');
           staging = new CopyWriter(client, 'copy samples_staging (entity_id, time, value) from stdin');
-          await staging.write(lines);
-          lines = [];
+          seal();
+          await staging.write(pieces);
+          pieces = [];
         }
       }
     }
@@ -366,9 +378,9 @@ class CopyWriter {
     this.done.catch(() => undefined);
   }
 
-  async write(lines: string[]): Promise<void> {
-    for (let i = 0; i < lines.length; i += LINES_PER_WRITE) {
-      const text = (lines.length <= LINES_PER_WRITE ? lines : lines.slice(i, i + LINES_PER_WRITE)).join('');
+  /** Writes pieces of COPY text (each up to LINES_PER_WRITE lines), in order. */
+  async write(pieces: string[]): Promise<void> {
+    for (const text of pieces) {
       if (!this.stream.write(text)) {
         // Resolve on drain, or on the stream's end if the server refused the COPY meanwhile.
         await Promise.race([new Promise<void>((r) => this.stream.once('drain', () => r())), this.done]);
@@ -382,9 +394,9 @@ class CopyWriter {
   }
 }
 
-async function copyLines(client: pg.PoolClient, statement: string, lines: string[]): Promise<void> {
+async function copyLines(client: pg.PoolClient, statement: string, pieces: string[]): Promise<void> {
   const w = new CopyWriter(client, statement);
-  await w.write(lines);
+  await w.write(pieces);
   await w.end();
 }
 
