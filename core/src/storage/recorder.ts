@@ -341,10 +341,17 @@ export function createRecorder(opts: RecorderOptions): Recorder {
 
   async function replaySome(): Promise<boolean> {
     const entries = await spool.readNext();
-    for (const { batch, end } of entries) {
+    // Spool lines are small (2,000 readings); consecutive ones are written together, up to
+    // maxBatch readings, as one batch whose statements are queued back to back.
+    for (let i = 0; i < entries.length;) {
+      let j = i + 1;
+      let count = entries[i].batch.ids.length;
+      while (j < entries.length && count + entries[j].batch.ids.length <= maxBatch) count += entries[j++].batch.ids.length;
+      const batch = j - i === 1 ? entries[i].batch : joinBatches(entries.slice(i, j).map((e) => e.batch));
       const outcome = await write(batch, true);
       if (outcome === 'down') return false;
-      spool.consumed(end);
+      spool.consumed(entries[j - 1].end);
+      i = j;
     }
     return true;
   }
@@ -436,6 +443,18 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       };
     },
   };
+}
+
+function joinBatches(batches: Batch[]): Batch {
+  const out: Batch = { ids: [], ts: [], vs: [], endSeq: 0 };
+  for (const b of batches) {
+    for (let i = 0; i < b.ids.length; i++) {
+      out.ids.push(b.ids[i]);
+      out.ts.push(b.ts[i]);
+      out.vs.push(b.vs[i]);
+    }
+  }
+  return out;
 }
 
 function isDataError(err: unknown): boolean {
