@@ -198,7 +198,7 @@ describe.skipIf(embeddedUnavailable())('recorder across a real database outage',
 
   it('spools while the server is down and delivers every reading, in order, when it is back', async () => {
     const flushed: FlushSummary[] = [];
-    const rec = createRecorder({ db, log, spoolDir: spool.dir, maxBatch: 500, retryMinMs: 50, retryMaxMs: 200, onFlushed: (s) => { flushed.push(s); } });
+    const rec = createRecorder({ db, log, spoolDir: spool.dir, maxBatch: 500, writeChunk: 100, retryMinMs: 50, retryMaxMs: 200, onFlushed: (s) => { flushed.push(s); } });
     let i = 0;
     const addSome = (n: number) => { for (const end = i + n; i < end; i++) rec.add(`e${i % 5}.power`, T0 + i * 1000, i); };
     addSome(2000);
