@@ -100,8 +100,20 @@ export function follow(value: unknown, steps: readonly PathStep[]): unknown {
 
 /** Matches an MQTT topic against a filter; returns what the wildcards matched, or null. */
 export function matchTopic(filter: string, topic: string): string[] | null {
+  return compileFilter(filter)(topic);
+}
+
+/** A matcher for one filter, split once (it runs for every message). */
+export function compileFilter(filter: string): (topic: string) => string[] | null {
   const f = filter.split('/');
-  const t = topic.split('/');
+  const literal = f.every((p) => p !== '+' && p !== '#');
+  // The first level, when literal, rejects most topics without splitting them.
+  const head = f[0] !== '+' && f[0] !== '#' ? `${f[0]}/` : undefined;
+  if (literal) return (topic) => (topic === filter ? [] : null);
+  return (topic) => (head && !topic.startsWith(head) && topic !== f[0] ? null : matchSplit(f, topic.split('/')));
+}
+
+function matchSplit(f: string[], t: string[]): string[] | null {
   const caught: string[] = [];
   for (let i = 0; i < f.length; i++) {
     if (f[i] === '#') {

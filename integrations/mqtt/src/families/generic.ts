@@ -6,7 +6,7 @@
 import type { EntityInfo, EntityKind, EntityRole, InputUnit } from '@joulehub/core/sdk';
 import { deviceId, entityKey } from '../ids.js';
 import { deviceMessage, type Family, type ParseResult } from '../model.js';
-import { compilePath, follow, matchTopic, parseJson, parseTimestamp, toNumber, toSwitch, type PathStep } from '../values.js';
+import { compileFilter, compilePath, follow, parseJson, parseTimestamp, toNumber, toSwitch, type PathStep } from '../values.js';
 
 export interface MappingConfig {
   topic: string;
@@ -28,6 +28,7 @@ export interface MappingConfig {
 
 export interface CompiledMapping {
   config: MappingConfig;
+  match: (topic: string) => string[] | null;
   value: PathStep[] | null;
   time: PathStep[] | null;
   key: string;
@@ -37,7 +38,7 @@ export interface CompiledMapping {
 export function compileMapping(m: MappingConfig): CompiledMapping {
   const value = m.value === undefined || m.value === '' ? null : compilePath(m.value);
   const time = m.time === undefined || m.time === '' ? null : compilePath(m.time);
-  return { config: m, value, time, key: entityKey(m.key) };
+  return { config: m, match: compileFilter(m.topic), value, time, key: entityKey(m.key) };
 }
 
 function fill(template: string, caught: string[]): string {
@@ -48,7 +49,7 @@ function fill(template: string, caught: string[]): string {
 export function parseMapped(topic: string, payload: string, mappings: readonly CompiledMapping[]): ParseResult | null {
   const out = [];
   for (const m of mappings) {
-    const caught = matchTopic(m.config.topic, topic);
+    const caught = m.match(topic);
     if (!caught) continue;
     const c = m.config;
     const rawDevice = c.device ? fill(c.device, caught) : (caught[0] ?? topic);

@@ -36,6 +36,7 @@ function model(id: string): string | undefined {
 }
 
 export function parseShellyGen1(topic: string, payload: string): ParseResult | null {
+  if (!topic.startsWith('shellies/')) return null;
   const parts = topic.split('/');
   if (parts[0] !== 'shellies' || parts.length < 2) return null;
   if (parts.length === 2) return { kind: 'ignored' }; // shellies/announce, shellies/command

@@ -7,7 +7,7 @@
 import type { EntityKind, InputUnit } from '@joulehub/core/sdk';
 import { deviceId } from '../ids.js';
 import { deviceMessage, type Family, type ParseResult } from '../model.js';
-import { isObject, matchTopic, parseJson, parseTimestamp, toNumber } from '../values.js';
+import { compileFilter, isObject, parseJson, parseTimestamp, toNumber } from '../values.js';
 
 export interface SimulatorOptions { topic: string; kind: EntityKind; unit: InputUnit }
 
@@ -22,8 +22,8 @@ const KEY: Record<EntityKind, string> = {
   current: 'current', frequency: 'frequency', power_factor: 'power_factor', switch: 'switch',
 };
 
-export function parseSimulator(topic: string, payload: string, opts: SimulatorOptions): ParseResult | null {
-  const caught = matchTopic(opts.topic, topic);
+export function parseSimulator(topic: string, payload: string, opts: SimulatorOptions, match = compileFilter(opts.topic)): ParseResult | null {
+  const caught = match(topic);
   if (!caught) return null;
   const data = parseJson(payload);
   const fromTopic = caught.find((c) => c !== '') ?? topic;
@@ -61,5 +61,6 @@ export function parseSimulator(topic: string, payload: string, opts: SimulatorOp
 }
 
 export function simulator(opts: SimulatorOptions): Family {
-  return { id: 'simulator', subscriptions: [opts.topic], parse: (t, p) => parseSimulator(t, p, opts) };
+  const match = compileFilter(opts.topic);
+  return { id: 'simulator', subscriptions: [opts.topic], parse: (t, p) => parseSimulator(t, p, opts, match) };
 }

@@ -81,6 +81,7 @@ export function parseEnergy(msg: DeviceMessage, energy: Record<string, unknown>)
 }
 
 export function parseTasmota(topic: string, payload: string): ParseResult | null {
+  if (!topic.startsWith('tele/') && !topic.startsWith('stat/')) return null;
   const parts = topic.split('/');
   if (parts.length !== 3 || (parts[0] !== 'tele' && parts[0] !== 'stat')) return null;
   const [prefix, name, leaf] = parts;
