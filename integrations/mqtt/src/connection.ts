@@ -3,7 +3,6 @@
  * every filter on each (re)connect — a restarted broker may have lost the session — and tells its
  * owner when it goes up or down.
  */
-import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 export interface ConnectionOptions {
@@ -24,8 +23,12 @@ export interface ConnectionOptions {
   onDown(err?: Error): void;
 }
 
+/**
+ * Stable across restarts and container re-creations (a host name is not), so the broker keeps the
+ * session and its queued QoS 1 messages for the hub. Two hubs on one broker need their own client_id.
+ */
 export function defaultClientId(instanceId: string): string {
-  return `joulehub-${hostname()}-${instanceId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  return `joulehub-${instanceId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
 }
 
 export class Connection {

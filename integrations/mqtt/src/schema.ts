@@ -80,7 +80,7 @@ export const configSchema: JsonSchemaObject = {
     },
     username: { type: 'string', title: 'Username', description: 'Username for the broker at `url`.', default: '', examples: ['joulehub'] },
     password: { type: 'string', 'x-secret': true, title: 'Password', description: 'Password for the broker at `url`.', default: '', examples: ['secret'] },
-    client_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{0,64}$', title: 'Client id', description: 'MQTT client id; keep it stable so the broker keeps the session (and queued QoS 1 readings) while the hub is away. Default: joulehub-<host>-<instance>.', default: '', examples: ['joulehub-garage'] },
+    client_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{0,64}$', title: 'Client id', description: 'MQTT client id; keep it stable so the broker keeps the session (and queued QoS 1 readings) while the hub is away. Default: joulehub-<instance name>; two hubs on one broker need different ids.', default: '', examples: ['joulehub-garage'] },
     ca: { type: 'string', title: 'CA file', description: 'PEM file of the CA that signed the broker certificate (relative to joulehub.yaml).', default: '', examples: ['certs/ca.pem'] },
     cert: { type: 'string', title: 'Client certificate', description: 'PEM client certificate for TLS client authentication.', default: '', examples: ['certs/hub.pem'] },
     key: { type: 'string', 'x-secret': true, title: 'Client key', description: 'PEM private key of the client certificate.', default: '', examples: ['certs/hub.key'] },
