@@ -6,6 +6,7 @@
  *   queries  energy over 1 year × 10 entities at 1-minute resolution              target < 50 ms p95
  *   stall    the hub's largest event-loop stall during ingest                       target < 20 ms
  *   idle     RSS of an idle hub process and of its embedded PostgreSQL
+ *   mqtt     readings from Mosquitto through the hub (issue 3; bench/mqtt.ts)
  *
  * Everything runs on the embedded PostgreSQL server the hub starts by default, in a throwaway data
  * directory, unless JOULEHUB_BENCH_DATABASE_URL names another server. `--quick` shrinks the data
@@ -26,6 +27,7 @@ import type { HubConfig } from '../core/src/hub/types.js';
 import { importCsv } from '../core/src/import/csv-import.js';
 import { recomputeAll } from '../core/src/storage/ledger.js';
 import { copySamples, type SampleRow } from '../core/src/storage/samples.js';
+import { benchMqtt } from './mqtt.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -299,6 +301,8 @@ async function main(): Promise<void> {
     await hub.stop();
     say('idle hub');
     const idle = await benchIdle();
+    say('MQTT');
+    const mqttRows = await benchMqtt({ quick });
 
     const ingestRate = median(ingest.map((x) => x.rate));
     const importRate = median(imports.map((x) => x.rate));
@@ -316,6 +320,7 @@ async function main(): Promise<void> {
       `| \`joulehub import\` (importCsv → COPY) | **${fmt(importRate)} rows/s** (runs: ${imports.map((x) => fmt(x.rate)).join(', ')}); second import changed totals: ${imports.some((x) => x.secondRunChanged) ? 'YES' : 'no'} | ≥ 200,000 rows/s | a ${fmt(importRows)}-row CSV of 1-minute kW values: parse, validate, COPY, ledger recompute; the same file imported again must leave every total unchanged |`,
       ...queries.map((q) => `| energy query: ${q.name} (${q.rows} rows) | **p95 ${fmt(q.p95, 1)} ms** (p50 ${fmt(q.p50, 1)} ms) | < 50 ms p95 | ${quick ? 'a month' : 'a year'} × 10 entities at 1-minute resolution (${fmt(10 * yearMinutes)} samples; loaded by COPY and ledger rebuild in ${fmt(loadSeconds, 1)} s); ${quick ? 10 : 40} timed runs after one warm-up, through \`hub.energy\` (the API's service) |`),
       `| idle hub process RSS | **${fmt(idle.hubMb)} MB** | — | \`npm start\` equivalent on an empty data directory, healthy after ${fmt(idle.startSeconds, 1)} s, VmRSS 10 s later |`,
+      ...mqttRows,
       `| idle embedded PostgreSQL RSS | **${fmt(idle.dbMb)} MB** over ${idle.dbProcesses} processes | — | summed VmRSS of the postmaster and its children (shared memory is counted in each, so an upper bound); clean stop on SIGTERM: ${idle.stoppedCleanly ? 'yes' : 'NO'} |`,
       '',
     ];
