@@ -17,6 +17,7 @@ export const API_ERRORS = {
   DEVICE_NOT_FOUND: { status: 404, title: 'Device not found' },
   ENTITY_NOT_FOUND: { status: 404, title: 'Entity not found' },
   STATE_NOT_FOUND: { status: 404, title: 'Entity has no state yet' },
+  INTEGRATION_NOT_FOUND: { status: 404, title: 'Integration instance not found' },
   CONFLICT: { status: 409, title: 'Conflict' },
   DEVICE_EXISTS: { status: 409, title: 'Device already exists' },
   ENTITY_KIND_CONFLICT: { status: 409, title: 'Entity exists with another kind' },

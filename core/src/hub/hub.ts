@@ -74,8 +74,6 @@ export interface JoulehubHub extends Hub {
   readonly states: HubStateStore;
   /** Where the database came from. */
   readonly database: { kind: 'embedded' | 'external'; url: string };
-  /** Diagnostics of a running integration instance. */
-  diagnostics(instanceId: string): Promise<Record<string, unknown> | undefined>;
   recorderStatus(): ReturnType<Ingest['recorderStatus']>;
 }
 

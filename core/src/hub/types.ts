@@ -168,6 +168,8 @@ export interface Hub {
   flush(): Promise<void>;
   quarantine(filter?: { entityId?: string; limit?: number }): Promise<QuarantinedReading[]>;
   integrations(): IntegrationInstanceStatus[];
+  /** What a running integration instance reports about itself (counters, errors); undefined when it is not running. */
+  diagnostics(instanceId: string): Promise<Record<string, unknown> | undefined>;
   sendCommand(command: Omit<Command, 'deviceId' | 'key'>): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;

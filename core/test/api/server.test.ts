@@ -66,7 +66,7 @@ describeDb('API server: health, OpenAPI, errors, access seam', (target) => {
       'GET /api/v1/health', 'POST /api/v1/devices', 'GET /api/v1/devices', 'GET /api/v1/devices/{id}',
       'PATCH /api/v1/devices/{id}', 'DELETE /api/v1/devices/{id}', 'POST /api/v1/devices/{id}/readings',
       'GET /api/v1/entities', 'POST /api/v1/entities/{entity_id}/command', 'GET /api/v1/states',
-      'GET /api/v1/states/{entity_id}', 'GET /api/v1/history', 'GET /api/v1/quarantine', 'GET /api/v1/integrations',
+      'GET /api/v1/states/{entity_id}', 'GET /api/v1/history', 'GET /api/v1/quarantine', 'GET /api/v1/integrations', 'GET /api/v1/integrations/{instance_id}/diagnostics',
       'GET /api/v1/energy', 'GET /api/v1/energy/fleet', 'GET /api/v1/energy/top', 'GET /api/v1/ws',
     ]) expect(documented).toContain(route);
 

@@ -16,6 +16,7 @@ const relayIntegration = (commands: Command[]) => defineIntegration({
     ctx.report('lamp', 'relay', 'off');
     return {
       stop() {},
+      diagnostics: () => ({ commands: commands.length, broker: { url: 'mqtt://lamp', password: 'hunter2' } }),
       onCommand(command) {
         commands.push(command);
         on = command.command === 'toggle' ? !on : command.command === 'turn_on';
@@ -43,6 +44,17 @@ describeDb('API entities, states, history, quarantine, integrations, commands', 
     expect(res.json().data).toEqual([
       expect.objectContaining({ instance_id: 'relay-test', integration_id: 'relay-test', status: 'running', error: null }),
     ]);
+  });
+
+  it("serves an instance's diagnostics with secrets redacted, 404 for an unknown instance", async () => {
+    await h.app.inject({ method: 'POST', url: '/api/v1/entities/lamp.relay/command', payload: { command: 'turn_on' } });
+    const res = await h.app.inject({ url: '/api/v1/integrations/relay-test/diagnostics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      instance_id: 'relay-test', status: 'running',
+      diagnostics: { commands: 1, broker: { url: 'mqtt://lamp', password: expect.not.stringContaining('hunter2') } },
+    });
+    expectProblem(await h.app.inject({ url: '/api/v1/integrations/ghost/diagnostics' }), 404, 'INTEGRATION_NOT_FOUND');
   });
 
   it('lists entities, all or of one device', async () => {

@@ -1,5 +1,11 @@
-/** GET /api/v1/integrations — status of every configured integration instance. */
+/**
+ * GET /api/v1/integrations — status of every configured integration instance;
+ * GET /api/v1/integrations/{instance_id}/diagnostics — what a running instance reports about itself
+ * (per-device counters of bad input, command failures, …), with secret-looking keys redacted.
+ */
 import type { FastifyInstance } from 'fastify';
+import { redactSecrets } from '../../hub/logger.js';
+import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../deps.js';
 import { listOf } from '../schemas.js';
 import { integrationToWire } from '../wire.js';
@@ -27,4 +33,38 @@ export async function integrationRoutes(app: FastifyInstance, deps: RouteDeps): 
       },
     },
   }, async () => ({ data: deps.hub.integrations().map(integrationToWire) }));
+
+  app.get<{ Params: { instance_id: string } }>('/api/v1/integrations/:instance_id/diagnostics', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['system'],
+      summary: "An integration instance's diagnostics",
+      params: {
+        type: 'object',
+        required: ['instance_id'],
+        properties: { instance_id: { type: 'string', minLength: 1, maxLength: 200 } },
+      },
+      response: {
+        200: {
+          type: 'object',
+          required: ['instance_id', 'status', 'diagnostics'],
+          properties: {
+            instance_id: { type: 'string' },
+            status: { type: 'string', enum: STATUSES },
+            diagnostics: {
+              type: ['object', 'null'],
+              additionalProperties: true,
+              description: 'Whatever the integration reports; null while the instance is not running',
+            },
+          },
+        },
+      },
+    },
+  }, async (request) => {
+    const id = request.params.instance_id;
+    const status = deps.hub.integrations().find((s) => s.instanceId === id);
+    if (!status) throw new ApiError('INTEGRATION_NOT_FOUND', `No integration instance "${id}"`);
+    const diagnostics = await deps.hub.diagnostics(id);
+    return { instance_id: id, status: status.status, diagnostics: diagnostics === undefined ? null : redactSecrets(diagnostics) };
+  });
 }
