@@ -26,6 +26,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { createHub, type JoulehubHub } from '../core/src/hub/hub.js';
 import type { HubConfig } from '../core/src/hub/types.js';
+import { fmt, median, percentile, say } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BROKER = { host: '127.0.0.1', port: 1883 };
@@ -46,17 +47,6 @@ const PUB_QOS: 0 | 1 = 0;
  * behind, which a burst of several thousand messages/s reaches within one recorder flush.
  */
 const SUB_QOS = 0;
-const say = (msg: string) => process.stderr.write(`${msg}\n`);
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 
 async function reachable(): Promise<boolean> {
   return new Promise((resolve) => {

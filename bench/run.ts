@@ -28,22 +28,12 @@ import { importCsv } from '../core/src/import/csv-import.js';
 import { recomputeAll } from '../core/src/storage/ledger.js';
 import { copySamples, type SampleRow } from '../core/src/storage/samples.js';
 import { benchMqtt } from './mqtt.js';
+import { fmt, median, percentile, say } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
-const say = (msg: string) => process.stderr.write(`${msg}\n`);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function baseConfig(dataDir: string): HubConfig {
   return {
