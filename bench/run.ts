@@ -301,7 +301,7 @@ async function main(): Promise<void> {
       '',
       `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}.`,
       '',
-      `**Machine:** ${await machine()}. **Database:** ${process.env.JOULEHUB_BENCH_DATABASE_URL ? 'the server named by JOULEHUB_BENCH_DATABASE_URL' : 'the embedded PostgreSQL the hub starts by default'} (PostgreSQL ${pgVersion}), default settings, fsync on. Throughput figures are medians of ${RUNS} runs; absolute numbers drift on a shared machine.`,
+      `**Machine:** ${await machine()}. **Database:** ${process.env.JOULEHUB_BENCH_DATABASE_URL ? 'the server named by JOULEHUB_BENCH_DATABASE_URL' : 'the embedded PostgreSQL the hub starts by default'} (PostgreSQL ${pgVersion}), with the settings core/src/storage/embedded.ts gives it (fsync and synchronous_commit on). Throughput figures are medians of ${RUNS} runs; absolute numbers drift on a shared machine.`,
       '',
       '| what | result | target | method |',
       '| --- | --- | --- | --- |',
@@ -310,8 +310,8 @@ async function main(): Promise<void> {
       `| \`joulehub import\` (importCsv → COPY) | **${fmt(importRate)} rows/s** (runs: ${imports.map((x) => fmt(x.rate)).join(', ')}); second import changed totals: ${imports.some((x) => x.secondRunChanged) ? 'YES' : 'no'} | ≥ 200,000 rows/s | a ${fmt(importRows)}-row CSV of 1-minute kW values: parse, validate, COPY, ledger recompute; the same file imported again must leave every total unchanged |`,
       ...queries.map((q) => `| energy query: ${q.name} (${q.rows} rows) | **p95 ${fmt(q.p95, 1)} ms** (p50 ${fmt(q.p50, 1)} ms) | < 50 ms p95 | ${quick ? 'a month' : 'a year'} × 10 entities at 1-minute resolution (${fmt(10 * yearMinutes)} samples; loaded by COPY and ledger rebuild in ${fmt(loadSeconds, 1)} s); ${quick ? 10 : 40} timed runs after one warm-up, through \`hub.energy\` (the API's service) |`),
       `| idle hub process RSS | **${fmt(idle.hubMb)} MB** | — | \`npm start\` equivalent on an empty data directory, healthy after ${fmt(idle.startSeconds, 1)} s, VmRSS 10 s later |`,
-      ...mqttRows,
       `| idle embedded PostgreSQL RSS | **${fmt(idle.dbMb)} MB** over ${idle.dbProcesses} processes | — | summed VmRSS of the postmaster and its children (shared memory is counted in each, so an upper bound); clean stop on SIGTERM: ${idle.stoppedCleanly ? 'yes' : 'NO'} |`,
+      ...mqttRows,
       '',
     ];
     if (quick) {
