@@ -148,7 +148,8 @@ async function findRunningServer(dataDir: string, clusterDir: string, log: Logge
   return undefined;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (possibly another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

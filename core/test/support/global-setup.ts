@@ -11,8 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../src/storage/embedded.js';
-import type { EmbeddedPostgres } from '../../src/storage/embedded.js';
+import { isAlive, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/storage/embedded.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -109,15 +108,6 @@ async function removeLeftovers(): Promise<void> {
     } catch {
       // another run removed it meanwhile
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
