@@ -76,6 +76,12 @@ export class QueryProblems {
     return { start, end };
   }
 
+  /** The request's time zone (default `fallback`) and its [start, end) read in that zone. */
+  zonedRange(q: { start?: unknown; end?: unknown; tz?: unknown }, fallback: string): { tz: string; range: { start: number; end: number } | undefined } {
+    const tz = this.timeZone(q.tz, fallback);
+    return { tz, range: this.range(q, tz) };
+  }
+
   /** Throws a 400 listing every problem, if there are any. */
   throwIfAny(): void {
     if (this.items.length > 0) throw new ApiError('INVALID_QUERY', summarize(this.items), this.items);

@@ -1,24 +1,12 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { captureLog } from './support.js';
 import { createEventBus } from '../../src/hub/bus.js';
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(JSON.parse(String(chunk)));
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), lines };
-}
 
 const registered = (deviceId: string) => ({ deviceId });
 
 describe('EventBus', () => {
   it('delivers typed events and removes all of an owner\'s listeners at once', () => {
-    const bus = createEventBus({ log: capture().log });
+    const bus = createEventBus({ log: captureLog().log });
     const seen: string[] = [];
     bus.on('mqtt', 'device_registered', (e) => seen.push(`mqtt:${e.deviceId}`));
     bus.on('mqtt', 'entity_registered', (e) => seen.push(`mqtt:${e.entityId}`));
@@ -35,7 +23,7 @@ describe('EventBus', () => {
   });
 
   it('unsubscribes one listener with the returned function', () => {
-    const bus = createEventBus({ log: capture().log });
+    const bus = createEventBus({ log: captureLog().log });
     const seen: string[] = [];
     const off = bus.on('a', 'device_registered', (e) => seen.push(`1:${e.deviceId}`));
     bus.on('a', 'device_registered', (e) => seen.push(`2:${e.deviceId}`));
@@ -45,7 +33,7 @@ describe('EventBus', () => {
   });
 
   it('logs a throwing listener with owner and event; the others still run', async () => {
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const failures: string[] = [];
     const bus = createEventBus({ log, onListenerError: (owner, event) => failures.push(`${owner}/${event}`) });
     const seen: string[] = [];

@@ -1,19 +1,7 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { captureLog } from './support.js';
 import { ManualClock } from '../../src/hub/clock.js';
 import { createScheduler } from '../../src/hub/scheduler.js';
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(JSON.parse(String(chunk)));
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), lines };
-}
 
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -58,7 +46,7 @@ describe('ManualClock', () => {
 describe('Scheduler', () => {
   it('runs every/after on the clock and stops an owner\'s tasks together', async () => {
     const clock = new ManualClock(0);
-    const { log } = capture();
+    const { log } = captureLog();
     const scheduler = createScheduler({ clock, log, timezone: 'UTC' });
     const runs: string[] = [];
     const plugin = scheduler.forOwner('plugin');
@@ -79,7 +67,7 @@ describe('Scheduler', () => {
 
   it('logs a throwing task with its owner and keeps running it and the others', async () => {
     const clock = new ManualClock(0);
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const scheduler = createScheduler({ clock, log });
     const errors: string[] = [];
     let good = 0;
@@ -98,7 +86,7 @@ describe('Scheduler', () => {
   it('runs cron in the given time zone across the Europe/Berlin spring-forward change', async () => {
     // 2025-03-30: 02:00 CET jumps to 03:00 CEST, so that local day has 23 hours.
     const clock = new ManualClock('2025-03-28T12:00:00Z');
-    const { log } = capture();
+    const { log } = captureLog();
     const scheduler = createScheduler({ clock, log, timezone: 'UTC' });
     const daily: string[] = [];
     const hourly: string[] = [];
@@ -114,7 +102,7 @@ describe('Scheduler', () => {
 
   it('runs cron across the autumn change, when 02:00-03:00 happens twice', async () => {
     const clock = new ManualClock('2025-10-25T12:00:00Z');
-    const scheduler = createScheduler({ clock, log: capture().log, timezone: 'Europe/Berlin' });
+    const scheduler = createScheduler({ clock, log: captureLog().log, timezone: 'Europe/Berlin' });
     const hourly: string[] = [];
     scheduler.cron('0 * * * *', () => void hourly.push(iso(clock.now())));
     await clock.set('2025-10-27T00:00:00Z');

@@ -76,8 +76,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
   }, async (request) => {
     const q = request.query;
     const problems = new QueryProblems(request);
-    const tz = problems.timeZone(q.tz, hub.config.tz);
-    const range = problems.range(q, tz);
+    const { tz, range } = problems.zonedRange(q, hub.config.tz);
     if (q.device === undefined && q.entity === undefined) problems.add('device', 'give a device or an entity');
     problems.throwIfAny();
 
@@ -149,8 +148,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
   }, async (request) => {
     const q = request.query;
     const problems = new QueryProblems(request);
-    const tz = problems.timeZone(q.tz, hub.config.tz);
-    const range = problems.range(q, tz);
+    const { tz, range } = problems.zonedRange(q, hub.config.tz);
     problems.throwIfAny();
     const deviceIds = visibleDeviceIds(deps, request);
     const rows = await hub.energy.fleet({
@@ -206,8 +204,7 @@ export async function energyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
   }, async (request) => {
     const q = request.query;
     const problems = new QueryProblems(request);
-    const tz = problems.timeZone(q.tz, hub.config.tz);
-    const range = problems.range(q, tz);
+    const { tz, range } = problems.zonedRange(q, hub.config.tz);
     problems.throwIfAny();
     const deviceIds = visibleDeviceIds(deps, request);
     const rows = await hub.energy.top({
