@@ -8,6 +8,7 @@
  * Today's policy allows everything; issue 4 replaces it without touching the routes.
  */
 import type { FastifyRequest } from 'fastify';
+export type { Caller, Role, Scope } from '../auth/caller.js';
 
 export type RouteAccess =
   | 'public' // health, OpenAPI, docs

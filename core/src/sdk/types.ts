@@ -113,6 +113,12 @@ export interface HubEvents {
   readings_recorded: { entityIds: string[]; from: number; to: number; count: number };
   integration_status: { instanceId: string; status: IntegrationStatus; error?: string };
   command_requested: { command: Command };
+  /**
+   * A frame for particular users' WebSocket connections (messages, typing, read receipts,
+   * notifications). Hub-internal: integrations cannot emit it. `users: 'admins'` = every admin.
+   * The frame goes out as-is on every open connection of those users.
+   */
+  user_frame: { users: readonly string[] | 'admins'; frame: { type: string; [field: string]: unknown } };
 }
 
 export type HubEventName = keyof HubEvents;

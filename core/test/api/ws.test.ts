@@ -219,3 +219,50 @@ describeDb('API WebSocket gateway', (target) => {
     expect(h.app.wsGateway.stats().stateFrames).toBe(0);
   });
 });
+
+describeDb('API WebSocket gateway: frames for users', (target) => {
+  let h: ApiHarness;
+  const sockets: WebSocket[] = [];
+  beforeEach(async () => {
+    // A stand-in policy: the caller is whoever the x-test-user header names (issue 4 replaces it).
+    h = await startApi(target.url, {
+      server: {
+        access: {
+          authorize(request) {
+            const user = request.headers['x-test-user'];
+            request.caller = typeof user === 'string'
+              ? { kind: 'session', userId: user, role: user.startsWith('admin') ? 'admin' : 'user', scopes: ['read'] }
+              : { kind: 'anonymous', userId: null, role: null, scopes: [] };
+          },
+          canSeeDevice: () => true,
+        },
+      },
+    });
+  });
+  afterEach(async () => {
+    for (const s of sockets) s.terminate();
+    await h?.close();
+  });
+
+  const connect = async (user?: string) => {
+    const ws = await h.app.injectWS('/api/v1/ws', user ? { headers: { 'x-test-user': user } } : {});
+    sockets.push(ws);
+    return new Inbox(ws);
+  };
+
+  it('delivers a user frame only to that user\'s connections, and "admins" frames to admins', async () => {
+    const alice1 = await connect('alice');
+    const alice2 = await connect('alice');
+    const bob = await connect('bob');
+    const admin = await connect('admin-1');
+    const anonymous = await connect();
+    h.hub.bus.emit('user_frame', { users: ['alice'], frame: { type: 'message', text: 'hi alice' } });
+    h.hub.bus.emit('user_frame', { users: 'admins', frame: { type: 'message', text: 'hi admins' } });
+    const texts = async (c: Inbox) => (await c.drain()).map((m) => (m as unknown as { text: string }).text);
+    expect(await texts(alice1)).toEqual(['hi alice']);
+    expect(await texts(alice2)).toEqual(['hi alice']);
+    expect(await texts(bob)).toEqual([]);
+    expect(await texts(admin)).toEqual(['hi admins']);
+    expect(await texts(anonymous)).toEqual([]);
+  });
+});

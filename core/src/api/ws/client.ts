@@ -26,6 +26,8 @@ export interface ClientOptions {
   owner: string;
   /** Auth seam (issue 4): whether this connection may see a device's entities. */
   canSeeDevice(deviceId: string): boolean;
+  /** The authenticated user of this connection (issue 4), for `user_frame` delivery. */
+  user?: { id: string | null; role: string | null };
   timer: FrameTimer;
   frameIntervalMs: number;
   maxEntities: number;
@@ -51,6 +53,7 @@ export class WsClient {
 
   constructor(private readonly socket: WebSocket, private readonly opts: ClientOptions) {
     opts.hub.bus.on(opts.owner, 'state_changed', (ev) => this.onStateChanged(ev));
+    opts.hub.bus.on(opts.owner, 'user_frame', (ev) => this.onUserFrame(ev));
     socket.on('message', (data, isBinary) => {
       this.onText(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data));
     });
@@ -73,9 +76,16 @@ export class WsClient {
     this.opts.onClose();
   }
 
-  private send(message: ServerMessage): void {
+  private send(message: ServerMessage | HubEvents['user_frame']['frame']): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(message));
+  }
+
+  private onUserFrame(ev: HubEvents['user_frame']): void {
+    const user = this.opts.user;
+    if (!user?.id) return;
+    const mine = ev.users === 'admins' ? user.role === 'admin' : ev.users.includes(user.id);
+    if (mine) this.send(ev.frame);
   }
 
   private onText(text: string): void {

@@ -62,6 +62,7 @@ export function registerWsGateway(app: FastifyInstance, hub: Hub, policy: Access
       hub,
       owner,
       canSeeDevice: (deviceId) => policy.canSeeDevice(request, deviceId),
+      user: request.caller ? { id: request.caller.userId, role: request.caller.role } : undefined,
       timer,
       frameIntervalMs,
       maxEntities: opts.maxEntities ?? 10_000,
