@@ -38,3 +38,17 @@ declare module 'fastify' {
     caller?: Caller;
   }
 }
+
+/**
+ * The ownership rule, in one place: admins and the system see every device; a user sees the
+ * devices they own; a device-limited token narrows that further to its listed devices.
+ */
+export function callerCanSeeDevice(caller: Caller, device: { id: string; ownerId: string | null }): boolean {
+  if (caller.deviceIds && !caller.deviceIds.includes(device.id)) return false;
+  if (caller.kind === 'system' || caller.role === 'admin') return true;
+  return caller.userId !== null && device.ownerId === caller.userId;
+}
+
+export function hasScope(caller: Caller, scope: Scope): boolean {
+  return caller.scopes.includes(scope);
+}
