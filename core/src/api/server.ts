@@ -23,6 +23,8 @@ import { quarantineRoutes } from './routes/quarantine.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { readingRoutes } from './routes/readings.js';
 import { energyRoutes } from './routes/energy.js';
+import { dashboardRoutes } from './routes/dashboards.js';
+import { cardRoutes } from './routes/cards.js';
 
 export const API_PREFIX = '/api/v1';
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -176,6 +178,8 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     await quarantineRoutes(scope, deps);
     await integrationRoutes(scope, deps);
     await energyRoutes(scope, deps);
+    await dashboardRoutes(scope, deps);
+    await cardRoutes(scope, deps);
   });
 
   const gateway = registerWsGateway(app, hub, policy, opts.ws);

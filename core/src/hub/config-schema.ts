@@ -179,6 +179,24 @@ export const configSchema = {
         },
       },
     },
+    dashboard: {
+      type: 'object',
+      title: 'Dashboard',
+      description: 'Options of the web dashboard.',
+      default: {},
+      examples: [{ cards_dir: './cards' }],
+      additionalProperties: false,
+      properties: {
+        cards_dir: {
+          type: 'string',
+          minLength: 1,
+          title: 'Third-party cards folder',
+          description: 'Folder of extra card modules (.js/.mjs), relative to this file; the hub serves them at /cards/ and the dashboard\'s card picker offers them.',
+          default: '',
+          examples: ['./cards', '/etc/joulehub/cards'],
+        },
+      },
+    },
     integrations: {
       type: 'array',
       title: 'Integrations',

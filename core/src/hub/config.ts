@@ -87,6 +87,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
   // A data_dir written in the file is relative to the file; one from the environment to the cwd.
   const dataDir = path.resolve(envValues.data_dir !== undefined ? cwd : configDir, dataDirRaw);
   const databaseUrl = pick<string>('database_url', '') || undefined;
+  const cardsDirRaw = (file.dashboard as { cards_dir?: string } | undefined)?.cards_dir;
 
   const integrations = ((file.integrations as Record<string, unknown>[] | undefined) ?? []).map((raw, i) =>
     toIntegrationConfig(raw, i, display, lines),
@@ -127,6 +128,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
     demo: Boolean(opts.demo || args.demo || file.demo === true),
     mqtt: { ...mqtt, source: { file: display || 'environment', line: lines.get('mqtt') ?? 1, path: 'mqtt', lines: mqttLines } },
     ...(Array.isArray(file.automations) ? { automations: file.automations as Record<string, unknown>[] } : {}),
+    ...(cardsDirRaw ? { cardsDir: path.resolve(configDir, cardsDirRaw) } : {}),
   };
 }
 

@@ -32,6 +32,8 @@ export interface HubConfig {
    * build a HubConfig by hand): no default MQTT instance.
    */
   mqtt?: MqttSection;
+  /** Absolute folder of third-party card modules (`dashboard.cards_dir`), served at /cards/. */
+  cardsDir?: string;
 }
 
 export interface MqttSection {

@@ -89,6 +89,18 @@ export interface KvTable {
   updated_at: Generated<Timestamp>;
 }
 
+/** Per-user dashboards (user_id null = the install's own); layout is the cards document. */
+export interface DashboardsTable {
+  id: string;
+  user_id: string | null;
+  title: string;
+  position: Generated<number>;
+  layout: ColumnType<unknown, string, string>;
+  version: Generated<number>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   devices: DevicesTable;
   entities: EntitiesTable;
@@ -98,4 +110,5 @@ export interface Database {
   energy_1h: Energy1hTable;
   states: StatesTable;
   kv: KvTable;
+  dashboards: DashboardsTable;
 }
