@@ -14,6 +14,7 @@ import type { RouteDeps } from './deps.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { ajvErrorsToItems, createValidatorCompiler, summarize } from './validation.js';
 import { registerWsGateway, type WsGateway, type WsGatewayOptions } from './ws/gateway.js';
+import { defaultFrontendDir, registerFrontend } from './static.js';
 import { healthRoutes } from './routes/health.js';
 import { deviceRoutes } from './routes/devices.js';
 import { entityRoutes } from './routes/entities.js';
@@ -42,6 +43,8 @@ export interface BuildServerOptions {
   ws?: WsGatewayOptions;
   /** Reported by /health and the OpenAPI document; default the core package version. */
   version?: string;
+  /** Folder of the built dashboard served at `/` (default frontend/dist); false serves none. */
+  frontendDir?: string | false;
 }
 
 /** One registered API route and the access it declared (issue 4's authorization matrix walks these). */
@@ -185,6 +188,9 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
   const gateway = registerWsGateway(app, hub, policy, opts.ws);
   app.decorate('wsGateway', gateway);
   app.addHook('onClose', async () => gateway.close());
+
+  // The dashboard at `/` (static.ts): public, never shadowing /api.
+  if (opts.frontendDir !== false) await registerFrontend(app, opts.frontendDir ?? defaultFrontendDir());
 
   await app.ready();
   return app;
