@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { ConfigError, JoulehubError, NotReadyError } from '../sdk/errors.js';
 import type {
-  Command, IntegrationContext, IntegrationDefinition, IntegrationInstance, IntegrationStatus, ReportValue,
+  Command, CredentialVerifier, IntegrationContext, IntegrationDefinition, IntegrationInstance, IntegrationStatus, ReportValue,
 } from '../sdk/types.js';
 import type { Database } from '../storage/schema.js';
 import type { HubEventBus } from './bus.js';
@@ -48,6 +48,8 @@ export interface PluginRunnerOptions {
   entities: HubEntityRegistry;
   ingest: RunnerIngest;
   configDir: string;
+  /** The hub's check of device logins, handed to integrations as ctx.credentials (auth/device-credentials.ts). */
+  credentials?: CredentialVerifier;
   /** Replaces package loading (tests hand definitions in directly). */
   load?: (entry: IntegrationConfig) => Promise<IntegrationDefinition>;
 }
@@ -314,6 +316,7 @@ export class PluginRunner {
       kv: createKvStore(this.opts.db, slot.instanceId),
       signal: run.abort.signal,
       configDir: this.opts.configDir,
+      ...(this.opts.credentials ? { credentials: this.opts.credentials } : {}),
       devices: {
         upsert: async (info) => {
           await devices.upsert(info, slot.instanceId);

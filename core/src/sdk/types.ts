@@ -160,6 +160,31 @@ export interface IntegrationContext {
   report(deviceId: string, key: string, value: ReportValue, at?: number | Date): void;
   /** Marks a device (or one entity of it) available or unavailable. */
   setAvailable(deviceId: string, available: boolean, key?: string): void;
+  /**
+   * Checks a login that a device presents to a server the integration runs itself (the embedded MQTT
+   * broker) against the hub's accounts and API tokens. Absent when the hub has no accounts.
+   */
+  credentials?: CredentialVerifier;
+}
+
+/** Who a device login belongs to, as the hub checked it. */
+export interface VerifiedCredentials {
+  userId: string;
+  role: 'admin' | 'user';
+  /** What the login may do: a token's scopes, or every scope of the account's role for a password. */
+  scopes: readonly ('read' | 'write' | 'ingest' | 'admin')[];
+  via: 'password' | 'token';
+  /** Set when the token is limited to these devices. */
+  deviceIds?: readonly string[];
+}
+
+/**
+ * The hub's check of device logins: username = an account's email and its password, or username
+ * `token` and an API token as the password. Resolves undefined for anything else (rate limited
+ * per username and address like the web login, so guessing is slow).
+ */
+export interface CredentialVerifier {
+  verify(username: string, password: string, meta?: { ip?: string | null }): Promise<VerifiedCredentials | undefined>;
 }
 
 export interface IntegrationInstance {

@@ -1,11 +1,13 @@
 /**
  * The embedded broker (aedes 1.x) for installs without one: devices point at the hub directly.
- * Optional username/password for devices (aedes' authenticate hook; return code 4 = bad credentials).
- * aedes speaks MQTT 3.1/3.1.1 only.
+ * Who may log in and what they may do: broker-auth.ts (a fixed device login, or hub accounts and API
+ * tokens with `require_auth`). aedes speaks MQTT 3.1/3.1.1 only.
  */
-import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
-import { Aedes, type AuthenticateError } from 'aedes';
+import { Aedes } from 'aedes';
+import type { CredentialVerifier } from '@joulehub/core/sdk';
+import type { Logger } from 'pino';
+import { brokerAuthHooks, type BrokerLogin } from './broker-auth.js';
 
 export interface EmbeddedBroker {
   port: number;
@@ -18,29 +20,24 @@ export interface BrokerOptions {
   host: string;
   username?: string;
   password?: string;
-}
-
-function same(a: string, b: Buffer | undefined): boolean {
-  if (!b) return false;
-  const x = Buffer.from(a);
-  return x.length === b.length && timingSafeEqual(x, b);
+  /** The hub's own client's login (hubLogin()). */
+  hub: BrokerLogin;
+  /** Devices must log in with a hub account or an API token (`mqtt.require_auth`). */
+  requireAuth?: boolean;
+  credentials?: CredentialVerifier;
+  log: Logger;
 }
 
 /** Starts the broker; rejects with the listen error (`code` EADDRINUSE when the port is taken). */
 export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
-  const needAuth = Boolean(opts.username || opts.password);
-  const broker = await Aedes.createBroker({
-    ...(needAuth
-      ? {
-          authenticate(_client, username, password, done) {
-            if (username === (opts.username ?? '') && same(opts.password ?? '', password)) return done(null, true);
-            const err = new Error('bad username or password') as AuthenticateError;
-            err.returnCode = 4;
-            done(err, false);
-          },
-        }
-      : {}),
-  });
+  const device = opts.username || opts.password ? { username: opts.username ?? '', password: opts.password ?? '' } : undefined;
+  const broker = await Aedes.createBroker(brokerAuthHooks({
+    hub: opts.hub,
+    ...(device ? { device } : {}),
+    requireAuth: opts.requireAuth ?? false,
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    log: opts.log,
+  }));
   const server = net.createServer(broker.handle);
   const sockets = new Set<net.Socket>();
   server.on('connection', (s) => {

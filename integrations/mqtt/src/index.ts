@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, defineIntegration, NotReadyError, type IntegrationContext } from '@joulehub/core/sdk';
 import { startBroker, type EmbeddedBroker } from './broker.js';
+import { hubLogin } from './broker-auth.js';
 import { Connection, defaultClientId } from './connection.js';
 import { CounterContinuity } from './counters.js';
 import { compileMapping, generic, type CompiledMapping } from './families/generic.js';
@@ -74,6 +75,8 @@ export default defineIntegration<Partial<MqttConfig>>({
     const tls = { ca: readTls(ctx, config, 'ca'), cert: readTls(ctx, config, 'cert'), key: readTls(ctx, config, 'key') };
 
     let broker: EmbeddedBroker | undefined;
+    // The hub's own login to its embedded broker: random per start, never in the config or a log.
+    const ownLogin = hubLogin();
     let url = config.url;
     if (!url) {
       if (config.port === 0) {
@@ -81,7 +84,13 @@ export default defineIntegration<Partial<MqttConfig>>({
         return { stop() {}, diagnostics: () => ({ broker: { mode: 'off' } }) };
       }
       try {
-        broker = await startBroker({ port: config.port, host: config.host, username: config.broker_username, password: config.broker_password });
+        if (config.require_auth && !ctx.credentials) {
+          throw new ConfigError('MQTT_AUTH_UNAVAILABLE', 'require_auth needs hub accounts, and this hub has none to check logins against');
+        }
+        broker = await startBroker({
+          port: config.port, host: config.host, username: config.broker_username, password: config.broker_password,
+          hub: ownLogin, requireAuth: config.require_auth, ...(ctx.credentials ? { credentials: ctx.credentials } : {}), log: ctx.log,
+        });
       } catch (err) {
         if ((err as { code?: string }).code === 'EADDRINUSE') {
           throw new ConfigError(
@@ -95,7 +104,10 @@ export default defineIntegration<Partial<MqttConfig>>({
       }
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       url = `mqtt://${host.includes(':') ? `[${host}]` : host}:${broker.port}`;
-      ctx.log.info({ port: broker.port, host: config.host, auth: Boolean(config.broker_username || config.broker_password) }, 'embedded MQTT broker listening');
+      ctx.log.info({
+        port: broker.port, host: config.host,
+        auth: config.require_auth ? 'hub accounts and API tokens' : config.broker_username || config.broker_password ? 'device login' : 'none',
+      }, 'embedded MQTT broker listening');
     }
 
     const counters = await CounterContinuity.load(ctx.kv);
@@ -110,8 +122,8 @@ export default defineIntegration<Partial<MqttConfig>>({
       unsubscribe: async (f) => conn?.unsubscribe(f),
     });
     const clientId = config.client_id || defaultClientId(ctx.instanceId);
-    const brokerUser = broker ? config.broker_username : config.username;
-    const brokerPass = broker ? config.broker_password : config.password;
+    const brokerUser = broker ? ownLogin.username : config.username;
+    const brokerPass = broker ? ownLogin.password : config.password;
     try {
       conn = await Connection.open({
         url,

@@ -15,6 +15,7 @@ export interface MqttConfig {
   host: string;
   broker_username?: string;
   broker_password?: string;
+  require_auth: boolean;
   qos: 0 | 1;
   persistent_session: boolean;
   families: {
@@ -93,6 +94,11 @@ export const configSchema: JsonSchemaObject = {
     host: { type: 'string', minLength: 1, title: 'Embedded broker address', description: 'Interface the embedded broker listens on.', default: '0.0.0.0', examples: ['0.0.0.0', '127.0.0.1'] },
     broker_username: { type: 'string', title: 'Device username', description: 'When set, devices must log in to the embedded broker with this username and broker_password.', default: '', examples: ['devices'] },
     broker_password: { type: 'string', 'x-secret': true, title: 'Device password', description: 'Password devices use for the embedded broker.', default: '', examples: ['secret'] },
+    require_auth: {
+      type: 'boolean', title: 'Require hub logins',
+      description: 'Devices must log in to the embedded broker with a hub account (username = email) or an API token with the ingest scope (username "token", password = the token).',
+      default: false, examples: [true],
+    },
     qos: { type: 'integer', enum: [0, 1], title: 'Subscription QoS', description: '1: the broker redelivers what the hub did not acknowledge (nothing lost across reconnects); 0: at most once.', default: 1, examples: [0] },
     persistent_session: { type: 'boolean', title: 'Persistent session', description: 'Ask the broker to keep subscriptions and queue QoS 1 messages while the hub is disconnected.', default: true, examples: [false] },
     families: {
@@ -135,6 +141,7 @@ export function withDefaults(raw: Partial<MqttConfig>): MqttConfig {
     host: raw.host ?? '0.0.0.0',
     ...(raw.broker_username ? { broker_username: raw.broker_username } : {}),
     ...(raw.broker_password ? { broker_password: raw.broker_password } : {}),
+    require_auth: raw.require_auth ?? false,
     qos: raw.qos ?? 1,
     persistent_session: raw.persistent_session ?? true,
     families: {
