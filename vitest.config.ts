@@ -6,7 +6,7 @@ const timescale = process.env.JOULEHUB_TEST_TIMESCALE === '1';
 
 export default defineConfig({
   test: {
-    include: timescale ? ['core/test/timescale/**/*.test.ts'] : ['core/test/**/*.test.ts', 'integrations/*/test/**/*.test.ts', 'frontend/test/**/*.test.ts'],
+    include: timescale ? ['core/test/timescale/**/*.test.ts'] : ['core/test/**/*.test.ts', 'integrations/*/test/**/*.test.ts', 'automations/*/test/**/*.test.ts', 'frontend/test/**/*.test.ts'],
     exclude: timescale ? [] : ['core/test/timescale/**', '**/node_modules/**'],
     // Starts one embedded PostgreSQL server per run (and checks JOULEHUB_TEST_DATABASE_URL) for storage suites.
     globalSetup: ['core/test/support/global-setup.ts'],

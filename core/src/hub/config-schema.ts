@@ -61,6 +61,153 @@ export const integrationEntrySchema = {
   },
 } as const;
 
+/**
+ * One automation rule, as joulehub.yaml, automations/*.yaml and the API hold it (the automation
+ * engine validates with this same schema). Each `type` selects its own options (if/then, so errors
+ * name the option that is wrong rather than every alternative).
+ */
+function tagged(what: string, variants: Record<string, { description: string; required?: string[]; properties: Record<string, unknown> }>, common: Record<string, unknown> = {}, defaultType?: string) {
+  return {
+    type: 'object',
+    required: defaultType ? [] : ['type'],
+    properties: {
+      type: { enum: Object.keys(variants), title: `${what} type`, description: Object.entries(variants).map(([k, v]) => `${k}: ${v.description}`).join('; '), ...(defaultType ? { default: defaultType } : {}), examples: [Object.keys(variants)[0]] },
+      ...common,
+    },
+    allOf: Object.entries(variants).map(([name, v]) => ({
+      if: name === defaultType ? { properties: { type: { const: name } } } : { properties: { type: { const: name } }, required: ['type'] },
+      then: { required: v.required ?? [], additionalProperties: false, properties: { type: { const: name }, ...common, ...v.properties } },
+    })),
+  };
+}
+
+const opt = (type: unknown, title: string, description: string, extra: Record<string, unknown> = {}) => ({ ...(typeof type === 'string' || Array.isArray(type) ? { type } : type as object), title, description, ...extra });
+const entityRef = (what: string) => opt('string', 'Entity', `${what} (\`<device>.<key>\`)`, { pattern: '^[a-z0-9_-]+\\.[a-z0-9_]+$', examples: ['heater.switch'] });
+const deviceRef = opt('string', 'Device', 'Device id', { pattern: '^[a-z0-9_-]+$', examples: ['heater'] });
+const seconds = (title: string, description: string, extra: Record<string, unknown> = {}) => opt('number', title, description, { ...(extra.exclusiveMinimum === undefined ? { minimum: 0 } : {}), examples: [300], ...extra });
+const hourOfDay = { type: 'number', minimum: 0, maximum: 24 };
+const window = { type: 'array', minItems: 2, maxItems: 2, items: hourOfDay, title: 'Window', description: '[from, to] in hours of the local day (7.5 = 07:30); from > to crosses midnight', examples: [[8, 11], [22, 6]] };
+const windows = { type: 'array', items: window, title: 'Windows', description: 'Windows of the day', examples: [[[8, 11], [19, 20]]] };
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const days = opt({ type: 'array', uniqueItems: true, minItems: 1, items: { enum: [...WEEKDAYS] } }, 'Days', 'Weekdays the rule applies on (default every day)', { examples: [['mon', 'tue', 'wed', 'thu', 'fri']] });
+const hhmm = (title: string) => opt('string', title, 'Local time HH:MM', { pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', examples: ['22:00'] });
+const scalar = { type: ['string', 'number', 'boolean'] };
+export const POWER_LEVELS = ['D0', 'D1', 'D2', 'D3hot', 'D3cold'] as const;
+const powerLevel = opt({ enum: [...POWER_LEVELS] }, 'Power level', 'D0 = full power … D3cold = off', { examples: ['D3hot'] });
+const limitKwh = opt('number', 'Limit (kWh)', "Energy above which it fires (strict >); default the device's max_hourly_kwh (× 24 for a day)", { exclusiveMinimum: 0, examples: [2.5] });
+const period = opt({ enum: ['hour', 'day'] }, 'Period', 'Clock hour or day (in the rule\'s time zone)', { default: 'hour', examples: ['hour'] });
+const level = opt({ enum: ['info', 'warning', 'critical'] }, 'Level', 'How urgent the notification is', { default: 'warning', examples: ['warning'] });
+
+const triggerSchema = tagged('Trigger', {
+  cron: { description: 'a cron pattern (croner syntax) in the time zone', required: ['cron'], properties: { cron: opt('string', 'Cron', 'Pattern: minute hour day month weekday', { minLength: 1, examples: ['0 22 * * *'] }) } },
+  sun: {
+    description: 'sunrise or sunset at a place, with an offset', required: ['event', 'latitude', 'longitude'],
+    properties: {
+      event: opt({ enum: ['sunrise', 'sunset'] }, 'Event', 'Sunrise or sunset', { examples: ['sunset'] }),
+      offset_min: opt('number', 'Offset (min)', 'Minutes after (negative: before) the event', { default: 0, examples: [-30] }),
+      latitude: opt('number', 'Latitude', 'Degrees north', { minimum: -90, maximum: 90, examples: [52.52] }),
+      longitude: opt('number', 'Longitude', 'Degrees east', { minimum: -180, maximum: 180, examples: [13.4] }),
+    },
+  },
+  state: { description: 'an entity changes state', required: ['entity'], properties: { entity: entityRef('Entity to watch'), to: opt(scalar, 'To', 'New state (on/off, a number)', { examples: ['on'] }), from: opt(scalar, 'From', 'Previous state', { examples: ['off'] }) } },
+  numeric: {
+    description: 'a value goes above/below a threshold (and stays there for a while)', required: ['entity'],
+    properties: {
+      entity: entityRef('Entity to watch'),
+      above: opt('number', 'Above', 'Fires when the value rises above this', { examples: [2000] }),
+      below: opt('number', 'Below', 'Fires when the value falls below this', { examples: [5] }),
+      for_s: seconds('For (s)', 'The value must stay past the threshold this long'),
+      hysteresis: opt('number', 'Hysteresis', 'The value must come back past the threshold by this much before it can fire again', { minimum: 0, default: 0, examples: [50] }),
+    },
+  },
+  energy: { description: "a device's energy in the current clock hour/day exceeds a limit (once per device and period)", required: ['device'], properties: { device: deviceRef, period, limit_kwh: limitKwh } },
+  unavailable: { description: 'a device (or one entity) becomes unavailable', properties: { device: deviceRef, entity: entityRef('Entity to watch'), for_s: seconds('For (s)', 'Unavailable at least this long') } },
+  webhook: { description: 'POST /api/v1/automations/{id}/webhook', properties: {} },
+});
+
+const conditionRef = { $ref: '#/$defs/condition' };
+const conditionSchema = tagged('Condition', {
+  time: { description: 'local time of day between after and before (after > before crosses midnight)', properties: { after: hhmm('After'), before: hhmm('Before') } },
+  weekday: { description: 'local weekday', required: ['days'], properties: { days } },
+  state: { description: 'an entity is in a state', required: ['entity', 'is'], properties: { entity: entityRef('Entity'), is: opt(scalar, 'Is', 'State: on/off/unavailable or a number', { examples: ['on'] }) } },
+  numeric: { description: 'an entity value is above/below', required: ['entity'], properties: { entity: entityRef('Entity'), above: opt('number', 'Above', 'Value must be > this', { examples: [100] }), below: opt('number', 'Below', 'Value must be < this', { examples: [5] }) } },
+  and: { description: 'all of', required: ['conditions'], properties: { conditions: { type: 'array', minItems: 1, items: conditionRef, title: 'Conditions', description: 'All must hold' } } },
+  or: { description: 'any of', required: ['conditions'], properties: { conditions: { type: 'array', minItems: 1, items: conditionRef, title: 'Conditions', description: 'One must hold' } } },
+  not: { description: 'not', required: ['condition'], properties: { condition: { ...conditionRef, title: 'Condition', description: 'Must not hold' } } },
+});
+
+const actionSchema = tagged('Action', {
+  switch: { description: 'switch an entity on, off or toggle it', required: ['entity', 'command'], properties: { entity: entityRef('Switch entity'), command: opt({ enum: ['turn_on', 'turn_off', 'toggle'] }, 'Command', 'What to do', { examples: ['turn_off'] }) } },
+  notify: {
+    description: 'in-app notification (WebSocket banner) and optional webhook', required: ['message'],
+    properties: { title: opt('string', 'Title', 'Short title', { maxLength: 200, examples: ['Heater'] }), message: opt('string', 'Message', 'Text', { minLength: 1, maxLength: 2000, examples: ['Heater switched off'] }), level, webhook: opt('string', 'Webhook', 'Also POST the notification as JSON to this URL', { format: 'uri', pattern: '^https?://', examples: ['https://example.org/hook'] }) },
+  },
+  delay: { description: 'wait', required: ['seconds'], properties: { seconds: seconds('Seconds', 'How long to wait') } },
+  wait: { description: 'wait for an entity state', required: ['entity', 'state'], properties: { entity: entityRef('Entity'), state: opt(scalar, 'State', 'State to wait for', { examples: ['off'] }), timeout_s: seconds('Timeout (s)', 'Give up (and fail the action) after this long', { default: 3600 }) } },
+  set_level: { description: 'set a power level (carried in the command as params.level)', required: ['entity', 'level'], properties: { entity: entityRef('Entity'), level: powerLevel } },
+  run: { description: 'run another rule\'s actions', required: ['rule'], properties: { rule: opt('string', 'Rule', 'Id of the rule to run', { examples: ['night-off'] }) } },
+});
+
+const common = {
+  id: opt('string', 'Id', 'Stable id of the rule', { pattern: '^[a-z0-9][a-z0-9_-]*$', maxLength: 64, examples: ['heater-night-off'] }),
+  name: opt('string', 'Name', 'Display name', { maxLength: 200, examples: ['Heater off at night'] }),
+  description: opt('string', 'Description', 'What the rule is for', { maxLength: 2000, examples: ['Saves the heater running all night'] }),
+  enabled: opt('boolean', 'Enabled', 'Set to false to keep the rule without running it', { default: true, examples: [false] }),
+  mode: opt({ enum: ['single', 'restart', 'queued'] }, 'Mode', 'A trigger while the actions still run: single = ignored, restart = the running one is cancelled, queued = runs after it', { default: 'single', examples: ['queued'] }),
+  max_runs_per_hour: opt('integer', 'Rate limit', 'More firings than this within an hour pause the rule and report it', { minimum: 1, default: 30, examples: [10] }),
+  tz: opt('string', 'Time zone', "IANA zone for cron, windows, hours and days (default the hub's)", { 'x-timezone': true, examples: ['Europe/Berlin'] }),
+};
+const triggers = { type: 'array', minItems: 1, items: { $ref: '#/$defs/trigger' }, title: 'Triggers', description: 'Any of these starts the rule' };
+const conditions = { type: 'array', items: conditionRef, title: 'Conditions', description: 'All must hold when a trigger fires' };
+const actions = { type: 'array', minItems: 1, items: { $ref: '#/$defs/action' }, title: 'Actions', description: 'Run in order' };
+const switchEntity = entityRef('Switch entity');
+const switchOff = opt('boolean', 'Switch off', 'Also switch the device off (its switch entity)', { default: false, examples: [true] });
+
+export const automationRuleSchema = {
+  $id: 'https://joulehub.dev/schemas/automation-rule.json',
+  title: 'Automation rule',
+  description: 'A rule: triggers, conditions and actions, or one of the built-in types.',
+  default: {},
+  examples: [{ id: 'heater-night-off', triggers: [{ type: 'cron', cron: '0 22 * * *' }], actions: [{ type: 'switch', entity: 'heater.switch', command: 'turn_off' }] }],
+  $defs: { trigger: triggerSchema, condition: conditionSchema, action: actionSchema },
+  ...tagged('Rule', {
+    custom: { description: 'triggers, conditions, actions', required: ['id', 'triggers', 'actions'], properties: { triggers, conditions, actions } },
+    on_windows: {
+      description: 'a switch is on inside weekly windows, off outside', required: ['id', 'entity', 'windows'],
+      properties: { entity: switchEntity, windows: { oneOf: [windows, { type: 'object', additionalProperties: false, propertyNames: { enum: [...WEEKDAYS] }, patternProperties: { '': windows } }], title: 'Windows', description: 'Every day, or per weekday ({mon: [[8, 11]], …})', examples: [[[8, 11], [19, 20]]] }, days },
+    },
+    shutdown: { description: "switch off every device of the owner (except always_on)", required: ['id', 'triggers'], properties: { triggers, conditions, devices: opt({ type: 'array', items: deviceRef }, 'Devices', 'Limit to these devices (default every device the owner may control)'), always_on: opt({ type: 'array', items: deviceRef }, 'Always on', 'Devices never switched off (fridge, router)', { examples: [['fridge']] }) } },
+    startup: { description: 'switch on every device of the owner', required: ['id', 'triggers'], properties: { triggers, conditions, devices: opt({ type: 'array', items: deviceRef }, 'Devices', 'Limit to these devices (default every device the owner may control)'), always_on: opt({ type: 'array', items: deviceRef }, 'Always on', 'Devices left alone (they never went off)') } },
+    power_level: {
+      description: 'set a power level inside windows and another outside', required: ['id', 'entity', 'windows'],
+      properties: { entity: entityRef('Entity that takes set_level'), windows: { type: 'array', minItems: 1, title: 'Windows', description: 'Level per window', items: { type: 'object', additionalProperties: false, required: ['from', 'to', 'level'], properties: { from: hourOfDay, to: hourOfDay, level: powerLevel } } }, outside: { ...powerLevel, title: 'Level outside', description: 'Level outside every window', default: 'D0' }, days },
+    },
+    alarm: {
+      description: 'a notification N seconds after a trigger (or after the rule starts), repeated', required: ['id', 'after_s', 'message'],
+      properties: { triggers, after_s: seconds('After (s)', 'Seconds until the alarm', { exclusiveMinimum: 0 }), repeat: opt('integer', 'Repeat', 'How many more times (-1 = forever)', { minimum: -1, default: 0, examples: [3, -1] }), interval_s: seconds('Interval (s)', 'Seconds between repeats (default after_s)', { exclusiveMinimum: 0 }), title: opt('string', 'Title', 'Title', { maxLength: 200 }), message: opt('string', 'Message', 'Text', { minLength: 1, maxLength: 2000, examples: ['Take the laundry out'] }), level },
+    },
+    over_consumption: {
+      description: "a device's energy in a clock hour above its maximum: notify (and optionally switch off)", required: ['id'],
+      properties: { devices: opt({ type: 'array', items: deviceRef, minItems: 1 }, 'Devices', 'Devices to watch (default every device the owner may see that has max_hourly_kwh)'), period, limit_kwh: limitKwh, switch_off: switchOff, level },
+    },
+    left_running: {
+      description: 'a device running longer than a limit or outside its usual hours: notify (and optionally switch off)', required: ['id', 'device'],
+      properties: {
+        device: deviceRef,
+        entity: entityRef('Power entity (default <device>.power)'),
+        start_w: opt('number', 'Start (W)', 'A cycle starts above this', { minimum: 0, default: 25, examples: [25] }),
+        stop_w: opt('number', 'Stop (W)', 'A cycle ends below this', { minimum: 0, default: 5, examples: [5] }),
+        min_on_s: seconds('Minimum on (s)', 'Above start_w at least this long to count as running', { default: 120 }),
+        min_off_s: seconds('Minimum off (s)', 'Below stop_w at least this long to count as stopped', { default: 60 }),
+        max_run_s: seconds('Limit (s)', 'Running longer than this fires', { exclusiveMinimum: 0, examples: [10800] }),
+        usual_hours: { ...windows, title: 'Usual hours', description: 'Starting outside these windows fires' },
+        switch_off: switchOff,
+        level,
+      },
+    },
+  }, common, 'custom'),
+};
+
 export const configSchema = {
   $id: 'https://joulehub.dev/schemas/joulehub.yaml.json',
   type: 'object',
@@ -208,10 +355,10 @@ export const configSchema = {
     automations: {
       type: 'array',
       title: 'Automations',
-      description: 'Automation rules; validated by the automation engine when it loads them.',
+      description: 'Automation rules (more can sit in automations/*.yaml next to this file, and come through the API).',
       default: [],
-      examples: [[{ id: 'night-off', trigger: { cron: '0 23 * * *' }, action: { entity: 'plug.switch', command: 'turn_off' } }]],
-      items: { type: 'object' },
+      examples: [[{ id: 'night-off', triggers: [{ type: 'cron', cron: '0 23 * * *' }], actions: [{ type: 'switch', entity: 'plug.switch', command: 'turn_off' }] }]],
+      items: automationRuleSchema,
     },
   },
 } as const;

@@ -3,12 +3,12 @@
  * `yaml`'s parseDocument so every node keeps its line: each problem names the file, the line and
  * the path (`joulehub.yaml:12: integrations[0].config.speed must be >= 0`), one line per problem.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { HubConfig, IntegrationConfig } from './types.js';
 import {
-  configSchema, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT,
+  automationRuleSchema, configSchema, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT,
 } from './config-schema.js';
 import { ajvProblems, createAjv, isValidTimeZone } from './validation.js';
 
@@ -127,10 +127,94 @@ export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
     integrations,
     demo: Boolean(opts.demo || args.demo || file.demo === true),
     mqtt: { ...mqtt, source: { file: display || 'environment', line: lines.get('mqtt') ?? 1, path: 'mqtt', lines: mqttLines } },
-    ...(Array.isArray(file.automations) ? { automations: file.automations as Record<string, unknown>[] } : {}),
+    ...readAutomations(file, lines, display, configFile ? configDir : undefined, cwd),
     ...(cardsDirRaw ? { cardsDir: path.resolve(configDir, cardsDirRaw) } : {}),
   };
 }
+
+/**
+ * Rules from `automations:` and from `automations/*.yaml` next to the config file (each a list of
+ * rules, or one rule), validated by the same rule schema; every rule keeps its file, line and path
+ * so the engine's own errors (an unknown device) can name them. Ids must be unique across files.
+ */
+function readAutomations(
+  file: Record<string, unknown>, lines: LineMap, display: string, dir: string | undefined, cwd: string,
+): Pick<HubConfig, 'automations' | 'automationSources'> {
+  const automations: Record<string, unknown>[] = [];
+  const sources: NonNullable<HubConfig['automationSources']> = [];
+  const add = (rules: unknown[], fileName: string, fileLines: LineMap, base: string) => {
+    rules.forEach((rule, i) => {
+      const at = `${base}[${i}]`;
+      const below: Record<string, number> = {};
+      for (const [k, line] of fileLines) {
+        if (k === at) below[''] = line;
+        else if (k.startsWith(`${at}.`) || k.startsWith(`${at}[`)) below[k.slice(at.length).replace(/^\./, '')] = line;
+      }
+      automations.push(rule as Record<string, unknown>);
+      sources.push({ file: fileName, line: fileLines.get(at) ?? 1, path: at, lines: below });
+    });
+  };
+  if (Array.isArray(file.automations)) add(file.automations, display || 'joulehub.yaml', lines, 'automations');
+  const folder = dir ? path.join(dir, 'automations') : undefined;
+  const problems: ConfigProblem[] = [];
+  if (folder && existsSync(folder)) {
+    for (const name of readdirSync(folder).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+      const full = path.join(folder, name);
+      const shown = displayName(full, cwd);
+      try {
+        const { rules, lines: fileLines } = parseAutomationText(readFileSync(full, 'utf8'), shown);
+        add(rules, shown, fileLines, '');
+      } catch (err) {
+        if (err instanceof ConfigFileError) problems.push(...err.problems);
+        else throw err;
+      }
+    }
+  }
+  const seen = new Map<string, number>();
+  automations.forEach((rule, i) => {
+    const first = seen.get(String(rule.id));
+    if (first === undefined) {
+      seen.set(String(rule.id), i);
+      return;
+    }
+    const s = sources[i]!;
+    problems.push({
+      file: s.file, line: s.lines.id ?? s.line, path: `${s.path}.id`,
+      message: `"${String(rule.id)}" is already used (${sources[first]!.file}:${sources[first]!.line}); give each rule a unique id`,
+    });
+  });
+  if (problems.length) throw new ConfigFileError(problems);
+  return automations.length ? { automations, automationSources: sources } : {};
+}
+
+const validateRuleList = createAjv().compile({ type: 'array', items: automationRuleSchema });
+
+/** Parses an automations/*.yaml file: a list of rules (or one rule), checked by the rule schema. */
+export function parseAutomationText(text: string, display: string): { rules: Record<string, unknown>[]; lines: LineMap } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigFileError(doc.errors.map((e) => ({
+      file: display, line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line, path: '', message: e.message.split('\n')[0],
+    })));
+  }
+  let lines: LineMap = new Map();
+  if (doc.contents) collectLines(doc.contents as Node, '', lines, lineCounter);
+  let data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (data === null || data === undefined) return { rules: [], lines };
+  if (!Array.isArray(data)) {
+    // One rule in the file: address it as [0], like a one-item list.
+    data = [data];
+    lines = new Map([...lines].map(([k, v]) => [k === '' ? '[0]' : `[0]${k.startsWith('[') ? '' : '.'}${k}`, v]));
+  }
+  if (!validateRuleList(data)) {
+    throw new ConfigFileError(ajvProblems(validateRuleList.errors).map((p) => ({
+      file: display, line: lineOf(lines, p.path) ?? 1, path: p.path, message: p.message,
+    })));
+  }
+  return { rules: data as Record<string, unknown>[], lines };
+}
+
 
 /** Parses and validates the text of a config file; throws ConfigFileError naming `display`. */
 export function parseConfigText(text: string, display: string): { data: Record<string, unknown>; lines: LineMap } {

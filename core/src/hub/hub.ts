@@ -11,6 +11,8 @@ import { createDb, migrateToLatest } from '../storage/db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../storage/embedded.js';
 import { createEnergyService } from '../storage/energy-queries.js';
 import type { Database } from '../storage/schema.js';
+import { callerCanSeeDevice } from '../auth/caller.js';
+import { createNotificationService } from '../notifications/service.js';
 import { createEventBus, type HubEventBus } from './bus.js';
 import { systemClock, type HubClock } from './clock.js';
 import { HubDeviceRegistry } from './device-registry.js';
@@ -22,7 +24,7 @@ import { PluginRunner } from './plugin-runner.js';
 import { createScheduler, type HubScheduler } from './scheduler.js';
 import { HubStateStore } from './state-store.js';
 import type {
-  EnergyService, Hub, HubConfig, IntegrationConfig, IntegrationInstanceStatus, QuarantinedReading,
+  AutomationService, EnergyService, Hub, HubConfig, IntegrationConfig, IntegrationInstanceStatus, QuarantinedReading,
 } from './types.js';
 
 export interface CreateHubOptions {
@@ -38,6 +40,8 @@ export interface CreateHubOptions {
   recorder?: IngestOptions['recorder'];
   /** How often changed states are written to the database, ms of hub-clock time (default 5 s). */
   statePersistMs?: number;
+  /** Run the automation engine (@joulehub/automations) from start() (default true). */
+  automations?: boolean;
 }
 
 /** The demo household: csv-replay on its bundled preset (`--demo`). */
@@ -136,6 +140,8 @@ async function assemble(
     ...(opts.recorder ? { recorder: opts.recorder } : {}),
   });
   const energy: EnergyService = createEnergyService({ db, entities, devices, clock });
+  const notifications = createNotificationService({ db, bus, clock, log });
+  let automations: AutomationService | undefined;
   runner = new PluginRunner({
     log, clock, scheduler, bus, db, devices, entities,
     ingest,
@@ -161,6 +167,8 @@ async function assemble(
     entities: entityRegistry,
     states: stateStore,
     energy,
+    notifications,
+    get automations() { return automations; },
     database: { kind: embedded ? 'embedded' : 'external', url: parts.dbUrl },
 
     report(entityId: string, value: ReportValue, at?: number | Date, reportOpts?: { unit?: string }) {
@@ -197,6 +205,17 @@ async function assemble(
       if (started) return;
       started = true;
       await plugins.start(instanceEntries(config));
+      if (opts.automations !== false) {
+        try {
+          // Loaded by name like an integration: the engine builds on core, core does not import it statically.
+          const { createAutomationEngine } = await import('@joulehub/automations');
+          const engine = createAutomationEngine(hub, { canSeeDevice: callerCanSeeDevice });
+          await engine.start();
+          automations = engine;
+        } catch (err) {
+          log.error({ err }, 'the automation engine did not start; rules are not running');
+        }
+      }
       const list = plugins.list();
       log.info({ integrations: list.map((i) => `${i.instanceId}:${i.status}`) }, 'hub started');
     },
@@ -204,6 +223,7 @@ async function assemble(
     stop() {
       stopping ??= (async () => {
         log.info('stopping the hub');
+        await automations?.stop().catch((err: unknown) => log.error({ err }, 'stopping the automation engine failed'));
         await plugins.stop().catch((err: unknown) => log.error({ err }, 'stopping integrations failed'));
         housekeeping.stop();
         await ingest.stop().catch((err: unknown) => log.error({ err }, 'stopping the recorder failed'));

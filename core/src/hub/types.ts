@@ -9,6 +9,8 @@ import type {
   Clock, Command, DeviceInfo, EntityInfo, EntityKind, EventBus, IntegrationStatus, ReportValue, Scheduler,
 } from '../sdk/types.js';
 import type { Sample } from '../energy/types.js';
+import type { Caller } from '../auth/caller.js';
+import type { NotificationService } from '../notifications/service.js';
 
 export interface HubConfig {
   port: number;
@@ -26,6 +28,8 @@ export interface HubConfig {
   demo: boolean;
   /** Automation rules as written in joulehub.yaml; read by the automation engine. */
   automations?: Record<string, unknown>[];
+  /** Where each of `automations` was written (same order): file, line, path and lines below it. */
+  automationSources?: { file: string; line: number; path: string; lines: Record<string, number> }[];
   /**
    * The `mqtt` section (MQTT_URL / MQTT_PORT applied): the hub starts the mqtt integration with these
    * options unless `integrations` has an mqtt instance or `enabled` is false. Unset (as in tests that
@@ -159,6 +163,10 @@ export interface Hub {
   readonly entities: EntityRegistry;
   readonly states: StateStore;
   readonly energy: EnergyService;
+  /** In-app notifications (stored, pushed over the WebSocket, optional webhook). */
+  readonly notifications: NotificationService;
+  /** The automation engine, once start() has started it (undefined before, or when disabled). */
+  readonly automations?: AutomationService;
   /** The ingest pipeline every reading goes through (integrations call it via ctx.report). */
   report(entityId: string, value: ReportValue, at?: number | Date, opts?: { unit?: string }): void;
   /**
@@ -174,6 +182,55 @@ export interface Hub {
   diagnostics(instanceId: string): Promise<Record<string, unknown> | undefined>;
   sendCommand(command: Omit<Command, 'deviceId' | 'key'>): Promise<void>;
   start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A rule as the API shows it: its JSON (as in YAML) plus where it came from and its state. */
+export interface AutomationView {
+  id: string;
+  owner_id: string | null;
+  /** 'config': joulehub.yaml or automations/*.yaml (read-only through the API); 'api': stored. */
+  source: 'config' | 'api';
+  file?: string;
+  line?: number;
+  /** Set while the rate limit keeps the rule paused. */
+  paused: { reason: string; at: string } | null;
+  definition: Record<string, unknown>;
+}
+
+export interface AutomationRunView {
+  id: string;
+  rule_id: string;
+  started_at: string;
+  finished_at: string | null;
+  trigger: unknown;
+  conditions: unknown;
+  actions: unknown;
+  result: string;
+  explanation: string | null;
+  error: string | null;
+}
+
+export interface BacktestFiring { time: string; explanation: string; actions: string[] }
+export interface BacktestResult { firings: BacktestFiring[]; saved_kwh: number }
+
+/**
+ * The automation engine as the API reaches it. Failures throw an error with `name`
+ * 'AutomationError', a `code` (RULE_INVALID, RULE_NOT_FOUND, RULE_EXISTS, RULE_READ_ONLY,
+ * RULE_FORBIDDEN, BACKTEST_RANGE) and, for RULE_INVALID, `problems` ({ path, message }).
+ */
+export interface AutomationService {
+  list(caller: Caller): AutomationView[];
+  /** undefined when missing or not visible to the caller. */
+  get(id: string, caller: Caller): AutomationView | undefined;
+  create(definition: Record<string, unknown>, caller: Caller): Promise<AutomationView>;
+  /** Replaces the rule's JSON with `definition` merged over it (top-level keys; null removes one). */
+  update(id: string, patch: Record<string, unknown>, caller: Caller): Promise<AutomationView>;
+  remove(id: string, caller: Caller): Promise<void>;
+  backtest(id: string, range: { start: Date; end: Date }, caller: Caller): Promise<BacktestResult>;
+  runs(id: string, caller: Caller, opts?: { limit?: number }): Promise<AutomationRunView[]>;
+  /** Fires the rule's webhook triggers. */
+  webhook(id: string, caller: Caller, payload?: unknown): Promise<void>;
   stop(): Promise<void>;
 }
 

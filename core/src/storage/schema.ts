@@ -101,6 +101,46 @@ export interface DashboardsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Automation rules made through the API (migration 0007_automations); `definition` is the rule JSON. */
+export interface AutomationsTable {
+  id: string;
+  owner_id: string | null;
+  owner_role: string | null;
+  definition: unknown;
+  paused_reason: string | null;
+  paused_at: Timestamp | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** One live run of a rule: what triggered it, the conditions evaluated, each action's outcome. */
+export interface AutomationRunsTable {
+  id: Generated<string>;
+  rule_id: string;
+  owner_id: string | null;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  trigger: unknown;
+  conditions: unknown;
+  actions: unknown;
+  result: string;
+  explanation: string | null;
+  error: string | null;
+}
+
+/** In-app notifications; user_id null = for every admin. */
+export interface NotificationsTable {
+  id: Generated<string>;
+  user_id: string | null;
+  device_id: string | null;
+  rule_id: string | null;
+  level: string;
+  title: string;
+  message: string;
+  created_at: Timestamp;
+  read_at: Timestamp | null;
+}
+
 export interface Database {
   devices: DevicesTable;
   entities: EntitiesTable;
@@ -110,5 +150,8 @@ export interface Database {
   energy_1h: Energy1hTable;
   states: StatesTable;
   kv: KvTable;
+  automations: AutomationsTable;
+  automation_runs: AutomationRunsTable;
+  notifications: NotificationsTable;
   dashboards: DashboardsTable;
 }
