@@ -1,2 +1,3 @@
-// Entry point of the dashboard: defines <jh-app> (router, pages, live connection).
+// Entry point of the dashboard: the themes and <jh-app> (router, pages, live connection).
+import './app/theme.css';
 import './app/app.js';

@@ -52,6 +52,7 @@ export const deviceSchema = {
     max_hourly_kwh: { ...nullableNumber, description: 'Maximum hourly consumption (kWh)' },
     max_power_w: { ...nullableNumber, description: 'Maximum plausible power (W); readings above are quarantined' },
     integration: { ...nullableString, description: 'Integration instance owning the device; null when created through the API' },
+    owner: { ...nullableString, description: 'Id of the user who owns the device; null for an orphan (only admins see it)' },
     created_at: dateTime,
     updated_at: dateTime,
   },
@@ -92,7 +93,37 @@ export const stateSchema = {
   },
 } as const;
 
-export const SHARED_SCHEMAS = [problemSchema, deviceSchema, entitySchema, stateSchema];
+export const userSchema = {
+  $id: 'User',
+  type: 'object',
+  required: ['id', 'email', 'name', 'role', 'has_password', 'created_at', 'updated_at'],
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string', example: 'ada@example.org' },
+    name: nullableString,
+    role: { type: 'string', enum: ['admin', 'user'] },
+    has_password: { type: 'boolean', description: 'Whether the account can log in with a password' },
+    created_at: dateTime,
+    updated_at: dateTime,
+  },
+} as const;
+
+export const apiTokenSchema = {
+  $id: 'ApiToken',
+  type: 'object',
+  required: ['id', 'name', 'scopes', 'devices', 'created_at', 'last_used_at', 'revoked_at'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string', enum: ['read', 'write', 'ingest', 'admin'] } },
+    devices: { type: ['array', 'null'], items: { type: 'string' }, description: 'Devices the token is limited to; null = all the user may see' },
+    created_at: dateTime,
+    last_used_at: { type: ['string', 'null'], format: 'date-time' },
+    revoked_at: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as const;
+
+export const SHARED_SCHEMAS = [problemSchema, deviceSchema, entitySchema, stateSchema, userSchema, apiTokenSchema];
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Invalid request (problem+json listing every problem)',
@@ -103,6 +134,7 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Request body too large',
   415: 'Unsupported media type',
   426: 'Upgrade required',
+  429: 'Too many attempts; see Retry-After',
   503: 'Service unavailable',
 };
 

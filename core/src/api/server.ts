@@ -7,8 +7,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import { createAccessPolicy } from '../auth/policy.js';
 import type { Hub } from '../hub/types.js';
-import { allowAll, ROUTE_ACCESS, type AccessPolicy, type RouteAccess } from './access.js';
+import { ROUTE_ACCESS, type AccessPolicy, type RouteAccess } from './access.js';
 import { API_ERRORS, ApiError, codeForStatus, problem, PROBLEM_CONTENT_TYPE, type ApiErrorCode, type Problem } from './errors.js';
 import type { RouteDeps } from './deps.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -24,6 +27,10 @@ import { quarantineRoutes } from './routes/quarantine.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { readingRoutes } from './routes/readings.js';
 import { energyRoutes } from './routes/energy.js';
+import { authRoutes } from './routes/auth.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+import { auditRoutes } from './routes/audit.js';
 import { dashboardRoutes } from './routes/dashboards.js';
 import { cardRoutes } from './routes/cards.js';
 
@@ -32,8 +39,17 @@ export const OPENAPI_PATH = '/api/v1/openapi.json';
 export const DOCS_PATH = '/api/docs';
 
 export interface BuildServerOptions {
-  /** Authentication/authorization (issue 4). Default: everything allowed. */
+  /**
+   * Authentication/authorization. Default: sessions and API tokens of hub.auth, enforced on every
+   * route; `allowAll` (from api/access.ts) turns checking off and must be asked for explicitly.
+   */
   access?: AccessPolicy;
+  /**
+   * Origins other web pages may call the API from with credentials (CORS). Default: the hub's
+   * config `http.cors_origins`, else none (CORS closed).
+   */
+  corsOrigins?: readonly string[];
+
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
   /** Largest batch-readings body in bytes (default 16 MiB). */
@@ -91,7 +107,8 @@ function toProblem(err: FastifyError, instance: string): Problem {
 }
 
 export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Promise<FastifyInstance> {
-  const policy = opts.access ?? allowAll;
+  const corsOrigins = opts.corsOrigins ?? hub.config.http?.corsOrigins ?? [];
+  const policy = opts.access ?? createAccessPolicy(hub.auth, hub.devices, { allowedOrigins: corsOrigins });
   const version = opts.version ?? packageVersion();
   const app = Fastify({
     loggerInstance: hub.log.child({ component: 'api' }) as FastifyBaseLogger,
@@ -133,6 +150,12 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
       apiRoutes.push({ method, url: route.url, access, hidden: route.schema?.hide === true });
     }
   });
+  // Cookies are parsed (onRequest) before the access policy reads the session cookie.
+  await app.register(cookie);
+  // CORS closed unless origins are configured; preflights answer before the policy runs.
+  await app.register(cors, corsOrigins.length > 0
+    ? { origin: [...corsOrigins], credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }
+    : { origin: false });
   app.addHook('onRequest', async (request) => {
     // Routes outside /api/v1 (the docs page and its assets) are public.
     const access: RouteAccess = request.routeOptions.config?.access ?? 'public';
@@ -150,7 +173,7 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
       },
       tags: [
         { name: 'system' }, { name: 'devices' }, { name: 'entities' }, { name: 'states' },
-        { name: 'readings' }, { name: 'energy' }, { name: 'live' },
+        { name: 'readings' }, { name: 'energy' }, { name: 'live' }, { name: 'auth' }, { name: 'users' },
       ],
     },
     // Shared schemas keep their $id as the component name (Device, Problem …).
@@ -181,6 +204,10 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     await quarantineRoutes(scope, deps);
     await integrationRoutes(scope, deps);
     await energyRoutes(scope, deps);
+    await authRoutes(scope, deps);
+    await tokenRoutes(scope, deps);
+    await userRoutes(scope, deps);
+    await auditRoutes(scope, deps);
     await dashboardRoutes(scope, deps);
     await cardRoutes(scope, deps);
   });

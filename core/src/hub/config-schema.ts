@@ -285,6 +285,26 @@ export const configSchema = {
       default: false,
       examples: [true],
     },
+    http: {
+      type: 'object',
+      title: 'HTTP',
+      description: 'Options of the HTTP API.',
+      default: {},
+      examples: [{ cors_origins: ['https://energy.example.org'] }],
+      additionalProperties: false,
+      properties: {
+        cors_origins: {
+          type: 'array',
+          items: { type: 'string', pattern: '^https?://[^/\\s]+$' },
+          uniqueItems: true,
+          title: 'CORS origins',
+          description: 'Web origins (scheme://host[:port]) allowed to call the API from a browser with credentials. Empty (the default): CORS closed, only the hub\'s own pages.',
+          default: [],
+          examples: [['https://energy.example.org', 'http://localhost:5173']],
+          'x-restart': true,
+        },
+      },
+    },
     mqtt: {
       type: 'object',
       title: 'MQTT',

@@ -127,6 +127,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
     integrations,
     demo: Boolean(opts.demo || args.demo || file.demo === true),
     mqtt: { ...mqtt, source: { file: display || 'environment', line: lines.get('mqtt') ?? 1, path: 'mqtt', lines: mqttLines } },
+    ...(Array.isArray((file.http as { cors_origins?: unknown } | undefined)?.cors_origins)
+      ? { http: { corsOrigins: (file.http as { cors_origins: string[] }).cors_origins } } : {}),
     ...readAutomations(file, lines, display, configFile ? configDir : undefined, cwd),
     ...(cardsDirRaw ? { cardsDir: path.resolve(configDir, cardsDirRaw) } : {}),
   };

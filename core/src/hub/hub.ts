@@ -11,6 +11,7 @@ import { createDb, migrateToLatest } from '../storage/db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../storage/embedded.js';
 import { createEnergyService } from '../storage/energy-queries.js';
 import type { Database } from '../storage/schema.js';
+import { AuthService, type AuthOptions } from '../auth/service.js';
 import { callerCanSeeDevice } from '../auth/caller.js';
 import { createNotificationService } from '../notifications/service.js';
 import { createEventBus, type HubEventBus } from './bus.js';
@@ -40,6 +41,8 @@ export interface CreateHubOptions {
   recorder?: IngestOptions['recorder'];
   /** How often changed states are written to the database, ms of hub-clock time (default 5 s). */
   statePersistMs?: number;
+  /** Session lifetime and login rate limit (tests shorten them). */
+  auth?: AuthOptions;
   /** Run the automation engine (@joulehub/automations) from start() (default true). */
   automations?: boolean;
 }
@@ -140,6 +143,7 @@ async function assemble(
     ...(opts.recorder ? { recorder: opts.recorder } : {}),
   });
   const energy: EnergyService = createEnergyService({ db, entities, devices, clock });
+  const auth = new AuthService({ db, clock, log, devices }, opts.auth);
   const notifications = createNotificationService({ db, bus, clock, log });
   let automations: AutomationService | undefined;
   runner = new PluginRunner({
@@ -152,6 +156,7 @@ async function assemble(
 
   const housekeeping = scheduler.forOwner('hub');
   housekeeping.every(opts.statePersistMs ?? 5_000, () => stateStore.persist());
+  housekeeping.every(3_600_000, async () => { await auth.sessions.prune(); });
 
   let started = false;
   let stopping: Promise<void> | undefined;
@@ -167,6 +172,7 @@ async function assemble(
     entities: entityRegistry,
     states: stateStore,
     energy,
+    auth,
     notifications,
     get automations() { return automations; },
     database: { kind: embedded ? 'embedded' : 'external', url: parts.dbUrl },

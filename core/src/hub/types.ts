@@ -9,6 +9,7 @@ import type {
   Clock, Command, DeviceInfo, EntityInfo, EntityKind, EventBus, IntegrationStatus, ReportValue, Scheduler,
 } from '../sdk/types.js';
 import type { Sample } from '../energy/types.js';
+import type { AuthService } from '../auth/service.js';
 import type { Caller } from '../auth/caller.js';
 import type { NotificationService } from '../notifications/service.js';
 
@@ -36,6 +37,8 @@ export interface HubConfig {
    * build a HubConfig by hand): no default MQTT instance.
    */
   mqtt?: MqttSection;
+  /** The `http` section: origins allowed to call the API from a browser (CORS). */
+  http?: { corsOrigins?: string[] };
   /** Absolute folder of third-party card modules (`dashboard.cards_dir`), served at /cards/. */
   cardsDir?: string;
 }
@@ -163,6 +166,8 @@ export interface Hub {
   readonly entities: EntityRegistry;
   readonly states: StateStore;
   readonly energy: EnergyService;
+  /** Accounts, sessions, API tokens, invites and the audit log (issue 4). */
+  readonly auth: AuthService;
   /** In-app notifications (stored, pushed over the WebSocket, optional webhook). */
   readonly notifications: NotificationService;
   /** The automation engine, once start() has started it (undefined before, or when disabled). */

@@ -141,6 +141,71 @@ export interface NotificationsTable {
   read_at: Timestamp | null;
 }
 
+/** Accounts (migration 0005_auth). Email is unique case-insensitively. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  role: string; // 'admin' | 'user'
+  password_hash: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Login sessions; only a SHA-256 of the cookie's secret is stored. */
+export interface SessionsTable {
+  id: string;
+  secret_hash: string;
+  user_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  last_seen_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** API tokens; only a SHA-256 of the token is stored. */
+export interface ApiTokensTable {
+  id: string;
+  secret_hash: string;
+  user_id: string;
+  name: string;
+  scopes: string[];
+  device_ids: string[] | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface InvitesTable {
+  id: string;
+  secret_hash: string;
+  email: string | null;
+  role: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  used_by: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor_id: string | null;
+  actor_email: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  detail: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface Database {
   devices: DevicesTable;
   entities: EntitiesTable;
@@ -150,6 +215,12 @@ export interface Database {
   energy_1h: Energy1hTable;
   states: StatesTable;
   kv: KvTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  invites: InvitesTable;
+  audit_log: AuditLogTable;
+  settings: SettingsTable;
   automations: AutomationsTable;
   automation_runs: AutomationRunsTable;
   notifications: NotificationsTable;

@@ -123,7 +123,7 @@ describeDb('API server: health, OpenAPI, errors, access seam', (target) => {
     }
     expect((await h.app.inject({ url: '/api/v1/devices', headers: reader })).json().data.map((d: { id: string }) => d.id)).toEqual(['a']);
     expectProblem(await h.app.inject({ url: '/api/v1/devices/secret', headers: reader }), 403, 'FORBIDDEN');
-    expect(seen.find((s) => s.url === '/api/v1/devices' && s.access === 'write')).toBeDefined();
+    expect(seen.find((s) => s.url === '/api/v1/devices' && s.access === 'admin')).toBeDefined();
     await expect(h.app.injectWS('/api/v1/ws')).rejects.toThrow(/401/);
   });
 

@@ -200,7 +200,7 @@ describeDb('API WebSocket gateway', (target) => {
     const bus = h.hub.bus as HubEventBus;
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = h.app.server.address() as AddressInfo;
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`);
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`, { headers: h.admin!.headers });
     const ws = new Inbox(socket);
     clients.push(ws);
     await new Promise<void>((resolve, reject) => { socket.once('open', resolve); socket.once('error', reject); });

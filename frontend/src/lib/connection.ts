@@ -186,6 +186,11 @@ export class LiveConnection implements HubConnection {
     return () => this.connectionListeners.delete(fn);
   }
 
+  /** Sends a client frame (e.g. `{type:'typing', conversation, state}`); false while disconnected. */
+  sendFrame(frame: { type: string; [key: string]: unknown }): boolean {
+    return this.send(frame);
+  }
+
   /** Subscribed entity ids (for diagnostics and tests). */
   subscribedEntities(): string[] {
     return [...this.wanted.keys()].sort();

@@ -135,3 +135,31 @@ export function formatRelative(t: string | number | Date, locale?: string, now: 
   if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
   return rtf.format(Math.round(seconds / 86400), 'day');
 }
+
+/** Offset of `timeZone` from UTC at instant `t`, in ms (positive east of Greenwich). */
+export function zoneOffsetMs(t: number, timeZone: string): number {
+  const parts = dateFormat('en-US', timeZone, {
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(new Date(t));
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const local = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
+  return local - (t - (((t % 1000) + 1000) % 1000));
+}
+
+/** The instant a calendar day starts in `timeZone` (its local midnight, or the first moment after). */
+export function startOfDay(date: string, timeZone: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const wall = Date.UTC(y, m - 1, d);
+  let t = wall - zoneOffsetMs(wall, timeZone);
+  t = wall - zoneOffsetMs(t, timeZone);
+  return t;
+}
+
+/** Start instants of the hours of a calendar day in `timeZone`: 24, or 23/25 on DST days. */
+export function hoursOfDay(date: string, timeZone: string): number[] {
+  const start = startOfDay(date, timeZone);
+  const end = startOfDay(addDays(date, 1), timeZone);
+  const hours: number[] = [];
+  for (let t = start; t < end; t += 3_600_000) hours.push(t);
+  return hours;
+}

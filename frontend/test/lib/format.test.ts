@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addDays, formatDate, formatDateTime, formatEnergy, formatNumber, formatPower, formatState, formatTime,
-  isCalendarDate, todayIn,
+  hoursOfDay, isCalendarDate, todayIn,
 } from '../../src/lib/format.js';
 
 // Intl output uses U+00A0 and U+202F in places; compare with plain spaces.
@@ -62,5 +62,22 @@ describe('formatting', () => {
     expect(isCalendarDate('2026-03-29')).toBe(true);
     expect(isCalendarDate('29.03.2026')).toBe(false);
     expect(formatDate('2026-03-29', 'en-GB')).toBe('Sun, 29 Mar 2026');
+  });
+});
+
+describe('hours of a day in a time zone', () => {
+  it('has 24 hours on an ordinary day, starting at local midnight', () => {
+    const hours = hoursOfDay('2026-07-01', 'Europe/Berlin');
+    expect(hours.length).toBe(24);
+    expect(new Date(hours[0]!).toISOString()).toBe('2026-06-30T22:00:00.000Z');
+    expect(hoursOfDay('2026-07-01', 'Asia/Kathmandu').map((t) => new Date(t).toISOString())[0]).toBe('2026-06-30T18:15:00.000Z');
+  });
+
+  it('has 23 hours on the spring-forward day and 25 on the fall-back day', () => {
+    expect(hoursOfDay('2026-03-29', 'Europe/Berlin').length).toBe(23);
+    expect(hoursOfDay('2026-10-25', 'Europe/Berlin').length).toBe(25);
+    expect(hoursOfDay('2026-03-08', 'America/New_York').length).toBe(23);
+    const fall = hoursOfDay('2026-10-25', 'Europe/Berlin').map((t) => plain(formatTime(t, 'en-GB', 'Europe/Berlin')));
+    expect(fall.slice(0, 5)).toEqual(['00:00', '01:00', '02:00', '02:00', '03:00']);
   });
 });

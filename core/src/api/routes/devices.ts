@@ -1,10 +1,11 @@
 /** Devices: POST/GET /api/v1/devices, GET/PATCH/DELETE /api/v1/devices/{id}. */
 import type { FastifyInstance } from 'fastify';
 import type { DeviceInfo } from '../../sdk/types.js';
+import type { Device } from '../../hub/types.js';
 import { ApiError } from '../errors.js';
 import { requireDevice, type RouteDeps } from '../deps.js';
 import { deviceIdPattern, listOf, problemResponses } from '../schemas.js';
-import { deviceToWire } from '../wire.js';
+import { deviceToWire as baseDeviceToWire } from '../wire.js';
 
 interface DeviceFields {
   name?: string;
@@ -17,6 +18,12 @@ interface DeviceFields {
   max_power_w?: number | null;
 }
 type DeviceCreateBody = DeviceFields & { id: string; name: string };
+type DevicePatchBody = DeviceFields & { owner?: string | null };
+
+/** The device as the API shows it, with its owner (a user id, or null for an orphan). */
+function deviceToWire(d: Device) {
+  return { ...baseDeviceToWire(d), owner: d.ownerId };
+}
 
 const text = (max: number, description?: string) => ({ type: 'string', maxLength: max, ...(description ? { description } : {}) });
 
@@ -70,10 +77,10 @@ export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promi
   const { hub, policy } = deps;
 
   app.post<{ Body: DeviceCreateBody }>('/api/v1/devices', {
-    config: { access: 'write' },
+    config: { access: 'admin' },
     schema: {
       tags: ['devices'],
-      summary: 'Create a device',
+      summary: 'Create a device (admin)',
       body: {
         type: 'object',
         additionalProperties: false,
@@ -99,16 +106,29 @@ export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     return reply.code(201).header('location', `/api/v1/devices/${encodeURIComponent(id)}`).send(deviceToWire(device));
   });
 
-  app.get('/api/v1/devices', {
+  app.get<{ Querystring: { orphans?: boolean; owner?: string } }>('/api/v1/devices', {
     config: { access: 'read' },
     schema: {
       tags: ['devices'],
-      summary: 'List devices',
-      response: { 200: listOf({ $ref: 'Device#' }) },
+      summary: 'List the devices you may see (admins: all; users: their own)',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          orphans: { type: 'boolean', description: 'Only devices without an owner (admin)' },
+          owner: { type: 'string', minLength: 1, maxLength: 100, description: 'Only devices of this user (admin)' },
+        },
+      },
+      response: { 200: listOf({ $ref: 'Device#' }), ...problemResponses(400, 403) },
     },
   }, async (request) => {
+    const { orphans, owner } = request.query;
+    if ((orphans !== undefined || owner !== undefined) && request.caller?.role !== 'admin' && request.caller?.kind !== 'system') {
+      throw new ApiError('FORBIDDEN', 'only admins filter devices by owner');
+    }
     const devices = hub.devices.list()
       .filter((d) => policy.canSeeDevice(request, d.id))
+      .filter((d) => (orphans === undefined || (d.ownerId === null) === orphans) && (owner === undefined || d.ownerId === owner))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return { data: devices.map(deviceToWire) };
   });
@@ -123,28 +143,48 @@ export async function deviceRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     },
   }, async (request) => deviceToWire(requireDevice(deps, request, request.params.id)));
 
-  app.patch<{ Params: { id: string }; Body: DeviceFields }>('/api/v1/devices/:id', {
-    config: { access: 'write' },
+  app.patch<{ Params: { id: string }; Body: DevicePatchBody }>('/api/v1/devices/:id', {
+    config: { access: 'admin' },
     schema: {
       tags: ['devices'],
-      summary: 'Change some fields of a device',
+      summary: 'Change some fields of a device, or assign it to a user (admin)',
       params: idParams,
-      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: patchProperties },
+      body: {
+        type: 'object', additionalProperties: false, minProperties: 1,
+        properties: {
+          ...patchProperties,
+          owner: { type: ['string', 'null'], minLength: 1, maxLength: 100, description: 'User id of the new owner; null makes the device an orphan' },
+        },
+      },
       response: { 200: { $ref: 'Device#' }, ...problemResponses(400, 404, 413, 415) },
     },
   }, async (request) => {
     const { id } = request.params;
-    requireDevice(deps, request, id);
-    const device = await hub.devices.update(id, fromWire(request.body));
+    const previousOwner = requireDevice(deps, request, id).ownerId;
+    const { owner, ...fields } = request.body;
+    const patch: Parameters<typeof hub.devices.update>[1] = fromWire(fields);
+    if (owner !== undefined) {
+      if (owner !== null && !(await hub.auth.users.get(owner))) {
+        throw new ApiError('VALIDATION_FAILED', `No user "${owner}"`, [{ pointer: '/body/owner', reason: `no user "${owner}"` }]);
+      }
+      patch.ownerId = owner;
+    }
+    const device = await hub.devices.update(id, patch);
     if (!device) throw new ApiError('DEVICE_NOT_FOUND', `No device "${id}"`);
+    if (owner !== undefined && owner !== previousOwner) {
+      await hub.auth.record({
+        actor: { id: request.caller?.userId ?? null }, action: 'device_owner_changed', target: id, ip: request.ip,
+        detail: { from: previousOwner, to: owner },
+      });
+    }
     return deviceToWire(device);
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/devices/:id', {
-    config: { access: 'write' },
+    config: { access: 'admin' },
     schema: {
       tags: ['devices'],
-      summary: 'Delete a device with its entities, samples and energy',
+      summary: 'Delete a device with its entities, samples and energy (admin)',
       params: idParams,
       response: { 204: { description: 'Deleted', type: 'null' }, ...problemResponses(404) },
     },

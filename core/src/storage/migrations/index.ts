@@ -6,6 +6,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_timescaledb.js';
 import * as m0003 from './0003_energy_1h.js';
+import * as m0005 from './0005_auth.js';
 import * as m0007 from './0007_automations.js';
 import * as m0008 from './0008_dashboards.js';
 
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_timescaledb': m0002,
   '0003_energy_1h': m0003,
+  '0005_auth': m0005,
   '0007_automations': m0007,
   '0008_dashboards': m0008,
 };
