@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../storage/embedde
 import { createEnergyService } from '../storage/energy-queries.js';
 import type { Database } from '../storage/schema.js';
 import { AuthService, type AuthOptions } from '../auth/service.js';
+import { deviceCredentials } from '../auth/device-credentials.js';
 import { callerCanSeeDevice } from '../auth/caller.js';
 import { createNotificationService } from '../notifications/service.js';
 import { createEventBus, type HubEventBus } from './bus.js';
@@ -150,6 +151,8 @@ async function assemble(
     log, clock, scheduler, bus, db, devices, entities,
     ingest,
     configDir: config.configDir,
+    // Device logins to servers integrations run (the embedded MQTT broker's require_auth).
+    credentials: deviceCredentials(auth),
     ...(opts.loadIntegration ? { load: opts.loadIntegration } : {}),
   });
   const plugins = runner;
