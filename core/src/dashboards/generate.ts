@@ -44,6 +44,10 @@ export function generateFirstDashboard(input: GenerateInput): { title: string; l
     add(3, { type: 'gauge', entity: powerOf(d.id)!.id, name: d.name, max: d.maxPowerW ?? DEFAULT_GAUGE_MAX_W });
   }
 
+  if (metered.length > 0) {
+    add(12, { type: 'history', entities: metered.slice(0, 4).map((d) => powerOf(d.id)!.id), hours: 24, name: 'Power, last 24 hours' });
+  }
+
   const withEnergy = devices.filter((d) => byDevice.get(d.id)?.some((e) => ['power', 'energy_total', 'energy_interval'].includes(e.kind)));
   if (withEnergy.length > 0) {
     add(6, { type: 'stat', stat: 'today_kwh', devices: withEnergy.slice(0, MAX_BAR_DEVICES).map((d) => d.id), name: 'Energy today' });
