@@ -114,6 +114,7 @@ export async function runBacktest(
       return run.result === 'done' ? { ok: true } : { ok: false, error: run.error ?? run.result };
     },
     ownerMay: (o, deviceId) => helpers.ownerMay(o, deviceId),
+    failed: () => undefined,
   };
 
   const runner = new RuleRunner({ ...rule, enabled: true } as Rule, owner, env);
@@ -147,9 +148,11 @@ export async function runBacktest(
       bus.emit('readings_recorded', { entityIds: energyEntities, from: t - BUCKET, to: t, count: 1 });
     }
     await settle();
+    await runner.idle();
   }
   await clock.set(end);
   await settle();
+  await runner.idle();
   runner.stop();
   own.stop();
 

@@ -202,7 +202,13 @@ export class AutomationEngine implements AutomationService {
       },
       runRule: (ruleId, owner, depth, signal) => this.runOther(ruleId, owner, depth, signal),
       ownerMay: (owner, deviceId) => this.ownerMay(owner, deviceId),
+      failed: (err, what) => this.log.error({ err, rule: entry.rule.id }, `${what} failed`),
     };
+  }
+
+  /** Resolves when every rule's pending checks and running actions are done. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => e.runner?.idle()));
   }
 
   private async runOther(ruleId: string, owner: string | null, depth: number, signal: AbortSignal) {

@@ -61,4 +61,6 @@ export interface Env {
   runRule(ruleId: string, owner: string | null, depth: number, signal: AbortSignal): Promise<ActionOutcome>;
   /** Whether the rule's owner may see and control the device. */
   ownerMay(owner: { id: string | null; role: string | null }, deviceId: string): boolean;
+  /** A background check failed (logged; the rule keeps running). */
+  failed(err: unknown, what: string): void;
 }

@@ -61,6 +61,8 @@ export class RuleRunner {
   private pausedReason: string | undefined;
   private webhookFire: (() => void) | undefined;
   private readonly fired = new Set<string>();
+  /** Energy checks in progress (serialized, so one period cannot fire twice). */
+  private work: Promise<void> = Promise.resolve();
 
   constructor(readonly rule: Rule, readonly owner: Owner, private readonly env: Env) {}
 
@@ -101,6 +103,15 @@ export class RuleRunner {
       case 'left_running':
         this.armLeftRunning(r as Extract<Rule, { type: 'left_running' }>);
         break;
+    }
+  }
+
+  /** Resolves when pending checks and running actions are done (tests, backtests). */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      await this.work;
+      await this.running?.catch(() => undefined);
+      await this.queue.catch(() => undefined);
     }
   }
 
@@ -237,7 +248,6 @@ export class RuleRunner {
       if (!env.ownerMay(this.owner, id)) return undefined;
       return d;
     };
-    let chain: Promise<void> = Promise.resolve();
     env.on('readings_recorded', (e) => {
       const ids = new Set<string>();
       for (const entityId of e.entityIds) {
@@ -245,18 +255,22 @@ export class RuleRunner {
         if (entity && watched(entity.deviceId)) ids.add(entity.deviceId);
       }
       if (ids.size === 0) return;
-      const from = Math.min(e.from, env.clock.now());
-      chain = chain.then(async () => {
+      // A reading also completes the energy before it (a counter's difference, an interval's spread):
+      // look back a little, so a reading at 11:00 settles the 10:00 hour.
+      const from = Math.min(e.from, env.clock.now()) - (period === 'hour' ? 2 * 3_600_000 : 1);
+      this.work = this.work.then(async () => {
         for (const id of ids) {
           const d = watched(id);
           const limit = d ? limitOf(d) : undefined;
           if (!d || limit === undefined) continue;
+          const now = env.clock.now();
+          const first = periodOf(from, period, this.tz)[0];
+          const buckets = await env.energy15m(id, first, Math.ceil((now + 1) / BUCKET) * BUCKET);
           // Every period from the earliest reading up to now (late readings count in their own period).
-          for (let [start, end] = periodOf(from, period, this.tz); start <= env.clock.now(); [start, end] = periodOf(end, period, this.tz)) {
+          for (let [start, end] = periodOf(first, period, this.tz); start <= now; [start, end] = periodOf(end, period, this.tz)) {
             const key = `${id}@${start}`;
             if (this.fired.has(key)) continue;
-            const buckets = await env.energy15m(id, start, Math.min(end, Math.ceil((env.clock.now() + 1) / BUCKET) * BUCKET));
-            const cross = energyCrossing(buckets, limit, end);
+            const cross = energyCrossing(buckets.filter((b) => b.start >= start && b.start < end), limit, end);
             if (!cross) continue;
             this.fired.add(key);
             const span = `${hhmm(localHours(start, this.tz))}–${hhmm(localHours(end, this.tz))}`;
@@ -267,7 +281,7 @@ export class RuleRunner {
             });
           }
         }
-      }).catch(() => undefined);
+      }).catch((err: unknown) => env.failed(err, 'energy check'));
     });
   }
 

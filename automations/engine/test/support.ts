@@ -108,7 +108,8 @@ export async function startEngine(dbUrl: string, opts: {
     setAvailable(deviceId, available) { ctxRef!.setAvailable(deviceId, available); },
     async flush() {
       await hub.flush();
-      await settle(20);
+      await settle();
+      await engine.idle();
     },
     async runs(ruleId) {
       let q = hub.db.selectFrom('automation_runs').selectAll();

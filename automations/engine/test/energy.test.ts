@@ -1,0 +1,96 @@
+/** Over-consumption: energy of the current clock hour above the device's maximum, on cumulative and interval readings. */
+import { afterEach, expect, it } from 'vitest';
+import { describeDb } from '../../../core/test/support/db.js';
+import { HOUR, MIN, startEngine, type EngineHarness } from './support.js';
+
+const T0 = Date.parse('2026-06-01T10:00:00Z');
+const at = (min: number) => T0 + min * MIN;
+
+describeDb('automations: over-consumption', (target) => {
+  let h: EngineHarness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  const meter = (kind: 'energy_total' | 'energy_interval') => [{
+    id: 'heater', name: 'Heater', address: 'Boiler room', maxHourlyKwh: 1,
+    entities: [{ key: 'switch', kind: 'switch' as const }, { key: 'energy', kind, unit: 'kWh' as const }],
+  }];
+
+  it('notifies (naming device, address and the hour\'s total) and switches off once per hour, from a cumulative meter', async () => {
+    h = await startEngine(target.url, {
+      now: new Date(at(0)).toISOString(),
+      devices: meter('energy_total'),
+      rules: [{ id: 'budget', type: 'over_consumption', switch_off: true }],
+    });
+    // 0.3 kWh every 15 minutes: 1.2 kWh in the 10:00 hour, crossing 1 kWh in the 10:45 bucket.
+    for (let q = 0; q <= 8; q++) {
+      await h.clock.set(at(q * 15));
+      h.report('heater.energy', 100 + 0.3 * q, at(q * 15));
+      await h.flush();
+    }
+    const notes = await h.notifications();
+    expect(notes).toHaveLength(2); // one per hour (10:00 and 11:00), not one per reading
+    expect(notes[0]!.message).toBe('Heater (heater, Boiler room) used 1.2 kWh in 10:00–11:00, more than 1 kWh');
+    expect(notes[0]!.device_id).toBe('heater');
+    expect(notes[0]!.user_id).toBeNull(); // a system rule: every admin
+    expect(h.log()).toEqual(['11:00 turn_off heater.switch', '12:00 turn_off heater.switch']);
+    const runs = await h.runs('budget');
+    expect(runs.map((r) => r.trigger.time)).toEqual(['2026-06-01T11:00:00.000Z', '2026-06-01T12:00:00.000Z']);
+    expect(runs[0]!.explanation).toContain('energy of heater 10:00–11:00 = 1.2 kWh by 11:00 > 1 kWh');
+  });
+
+  it('sums interval readings over the hour; a reading at hh:00 belongs to the hour it starts; exactly the limit does not fire', async () => {
+    h = await startEngine(target.url, {
+      now: new Date(at(0)).toISOString(),
+      devices: meter('energy_interval'),
+      rules: [{ id: 'budget', type: 'over_consumption' }],
+    });
+    // 10:00 hour: four quarter-hour readings of 0.25 = exactly 1 kWh (not above); the 11:00 reading starts the next hour.
+    for (let q = 0; q < 4; q++) h.report('heater.energy', 0.25, at(q * 15));
+    h.report('heater.energy', 0.6, at(60));
+    h.report('heater.energy', 0.6, at(75));
+    await h.clock.set(at(90));
+    await h.flush();
+    const runs = await h.runs('budget');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.trigger.time).toBe('2026-06-01T11:30:00.000Z');
+    expect(runs[0]!.explanation).toContain('11:00–12:00 = 1.2 kWh');
+  });
+
+  it('counts a late reading in its own hour', async () => {
+    h = await startEngine(target.url, {
+      now: new Date(at(0)).toISOString(),
+      devices: meter('energy_interval'),
+      rules: [{ id: 'budget', type: 'over_consumption', limit_kwh: 0.9 }],
+    });
+    await h.clock.set(at(150)); // 12:30
+    // Quarter-hour interval readings of 0.1 kWh; the one for 10:15 is missing.
+    for (let q = 0; q < 10; q++) if (q !== 1) h.report('heater.energy', 0.1, at(q * 15));
+    await h.flush();
+    expect(await h.runs('budget')).toHaveLength(0);
+    // It arrives at 12:30, but belongs to 10:15–10:30: the 10:00 hour now holds 1.0 kWh.
+    h.report('heater.energy', 0.7, at(15));
+    await h.flush();
+    const runs = await h.runs('budget');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.trigger.time).toBe('2026-06-01T11:00:00.000Z');
+    expect(runs[0]!.explanation).toContain('energy of heater 10:00–11:00 = 1 kWh');
+  });
+
+  it('fires an energy trigger for a day limit', async () => {
+    h = await startEngine(target.url, {
+      now: new Date(at(0)).toISOString(),
+      devices: meter('energy_interval'),
+      rules: [{ id: 'daily', triggers: [{ type: 'energy', device: 'heater', period: 'day', limit_kwh: 2 }], actions: [{ type: 'notify', message: 'heater over 2 kWh today' }] }],
+    });
+    for (let i = 0; i < 6; i++) h.report('heater.energy', 0.5, at(i * 60));
+    await h.clock.set(at(6 * 60));
+    await h.flush();
+    const runs = await h.runs('daily');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.trigger.time).toBe('2026-06-01T14:15:00.000Z'); // 0.5 per hour spread evenly: 2.0 at 14:00, above in the 14:00 bucket
+    void HOUR;
+  });
+});
