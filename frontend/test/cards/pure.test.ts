@@ -219,7 +219,7 @@ describe('dashboard model', () => {
     expect(m.dirty).toBe(true);
 
     const steps: string[] = [];
-    while (m.undo()) steps.push(JSON.stringify([m.title, m.cards.map((c) => [c.id, c.w, c.h ?? null, (c.config as { entity: string }).entity])]));
+    while (m.undo()) steps.push(JSON.stringify([m.title, m.cards.map((c) => [c.id, c.w, c.h ?? null, (c.config as unknown as { entity: string }).entity])]));
     expect(steps).toEqual([
       JSON.stringify(['Home', [['c3', 3, null, 'p.switch'], ['c2', 6, null, 'b.power']]]),
       JSON.stringify(['Home', [['c3', 3, null, 'p.switch'], ['c1', 12, 1, 'a.power'], ['c2', 6, null, 'b.power']]]),
