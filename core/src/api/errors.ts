@@ -9,6 +9,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const API_ERRORS = {
   BAD_REQUEST: { status: 400, title: 'Bad request' },
   VALIDATION_FAILED: { status: 400, title: 'Request did not match the schema' },
+  MESSAGE_INVALID: { status: 400, title: 'Invalid message' },
   INVALID_QUERY: { status: 400, title: 'Invalid query parameters' },
   INVALID_READINGS: { status: 400, title: 'Invalid readings batch' },
   INVALID_EMAIL: { status: 400, title: 'Not an email address' },
@@ -24,6 +25,7 @@ export const API_ERRORS = {
   ENTITY_NOT_FOUND: { status: 404, title: 'Entity not found' },
   STATE_NOT_FOUND: { status: 404, title: 'Entity has no state yet' },
   INTEGRATION_NOT_FOUND: { status: 404, title: 'Integration instance not found' },
+  CONVERSATION_NOT_FOUND: { status: 404, title: 'Conversation not found' },
   USER_NOT_FOUND: { status: 404, title: 'User not found' },
   TOKEN_NOT_FOUND: { status: 404, title: 'API token not found' },
   DASHBOARD_NOT_FOUND: { status: 404, title: 'Dashboard not found' },

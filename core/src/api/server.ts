@@ -27,6 +27,7 @@ import { quarantineRoutes } from './routes/quarantine.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { readingRoutes } from './routes/readings.js';
 import { energyRoutes } from './routes/energy.js';
+import { messageRoutes } from './routes/messages.js';
 import { authRoutes } from './routes/auth.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -204,6 +205,7 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     await quarantineRoutes(scope, deps);
     await integrationRoutes(scope, deps);
     await energyRoutes(scope, deps);
+    await messageRoutes(scope, deps);
     await authRoutes(scope, deps);
     await tokenRoutes(scope, deps);
     await userRoutes(scope, deps);

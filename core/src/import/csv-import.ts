@@ -37,7 +37,7 @@ import { kindForBatch, unitFactor, UnitError, type ReadingType } from '../energy
 import type { Sample } from '../energy/types.js';
 import type { DeviceRegistry, Entity, EntityRegistry } from '../hub/types.js';
 import { copySampleBatches, type SampleRow } from '../storage/samples.js';
-import { recomputeLedger } from '../storage/ledger.js';
+import { recomputeLedger, type KnownSamples } from '../storage/ledger.js';
 import type { Database } from '../storage/schema.js';
 import { parseInstant } from './timestamp.js';
 
@@ -98,6 +98,30 @@ const TIME_HEADERS = ['datetime', 'time', 'timestamp', 'date'];
 const QUARANTINE_BATCH = 1_000;
 /** Refused readings are kept until the import commits; this many means wrong units, not a few glitches. */
 const MAX_QUARANTINED = 100_000;
+/**
+ * Stored readings kept in memory (16 bytes each) so the ledger is computed from them rather than
+ * read back; a larger or unsorted file is read back window by window.
+ */
+const MAX_KNOWN = 4_000_000;
+
+/** Appends to the readings kept for the ledger; undefined once they cannot serve it (unsorted, too many). */
+function keep(known: KnownSamples | undefined, t: number, v: number): KnownSamples | undefined {
+  if (!known) return undefined;
+  const n = known.count;
+  if ((n > 0 && t <= known.t[n - 1]) || n >= MAX_KNOWN || !Number.isInteger(t)) return undefined;
+  if (n === known.t.length) {
+    const t2 = new Float64Array(n * 2);
+    const v2 = new Float64Array(n * 2);
+    t2.set(known.t);
+    v2.set(known.v);
+    known.t = t2;
+    known.v = v2;
+  }
+  known.t[n] = t;
+  known.v[n] = v + 0;
+  known.count = n + 1;
+  return known;
+}
 
 interface Columns { time: number; value: number; width: number; headerLine: boolean }
 
@@ -378,6 +402,7 @@ export async function importCsv(deps: ImportDeps, file: string, opts: ImportOpti
   let to = Number.NEGATIVE_INFINITY;
   let prev: Sample | undefined;
   const offset = (passes - 1) * size;
+  let known: KnownSamples | undefined = { t: new Float64Array(1 << 16), v: new Float64Array(1 << 16), count: 0 };
 
   async function* samples(): AsyncGenerator<SampleRow[]> {
     for await (const batch of validRows(file, opts, problem, (b) => opts.onProgress?.(offset + b, passes * size))) {
@@ -393,6 +418,7 @@ export async function importCsv(deps: ImportDeps, file: string, opts: ImportOpti
           continue;
         }
         prev = { t: row.t, v };
+        known = keep(known, row.t, v);
         stored += 1;
         if (row.t < from) from = row.t;
         if (row.t > to) to = row.t;
@@ -421,7 +447,7 @@ export async function importCsv(deps: ImportDeps, file: string, opts: ImportOpti
   opts.onProgress?.(passes * size, passes * size);
 
   if (quarantined.length > 0) await writeQuarantine(deps.db, entityId, quarantined);
-  if (stored > 0) await recomputeLedger(deps.db, entity, { from, to });
+  if (stored > 0) await recomputeLedger(deps.db, entity, { from, to }, { known: known?.count === stored ? known : undefined });
   log.info({ rows: stored, quarantined: quarantined.length, skipped: bad }, 'import finished');
   return {
     entityId,

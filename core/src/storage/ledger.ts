@@ -4,6 +4,7 @@
  * their UTC hourly sums. Both are derived from `samples` only, so recomputing is idempotent; the
  * open tail after the latest sample depends on the current time and is added at query time.
  */
+import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { bucketCeil, bucketStart, closedSegments, sourceForKind, toBuckets } from '../energy/index.js';
 import { BUCKET_MS, type LedgerOptions, type Sample } from '../energy/types.js';
@@ -29,6 +30,20 @@ export interface LedgerEntity {
 export interface RecomputeOptions {
   /** Samples per window (default 20,000): bounds memory for full rebuilds and imports. */
   windowSamples?: number;
+  /**
+   * The samples the caller has just written over the range (an import's stream), so the windows
+   * inside it need not be read back. Used only when, under the ledger lock, the stored samples
+   * between the first and the last of them are exactly these (count and a digest of every time
+   * and value); otherwise, e.g. a live reading landed in the range meanwhile, they are read.
+   */
+  known?: KnownSamples;
+}
+
+/** Samples of one entity in strictly increasing time, whole milliseconds, no nulls. */
+export interface KnownSamples {
+  t: Float64Array;
+  v: Float64Array;
+  count: number;
 }
 
 export interface RecomputeResult {
@@ -109,7 +124,7 @@ function affectedSpan(kind: EntityKind, prev: Sample[], next: Sample[], from: nu
  * samples, the driver's per-row work was most of the cost. Values print in PostgreSQL's shortest
  * exact float8 form, so Number() gives the same doubles the driver would.
  */
-async function readSamples(db: Db, entityId: string, from: number, to: number, limit?: number): Promise<Sample[]> {
+async function readStored(db: Db, entityId: string, from: number, to: number, limit?: number): Promise<Sample[]> {
   const limitClause = limit === undefined ? sql`` : sql`limit ${limit}`;
   const { rows } = await sql<{ pairs: string | null }>`
     select string_agg(${EPOCH_MS}::text || ' ' || coalesce(value::text, ''), ',' order by time) as pairs
@@ -129,17 +144,24 @@ async function readSamples(db: Db, entityId: string, from: number, to: number, l
   return out;
 }
 
+/** Samples with from <= time < to, oldest first, at most `limit`. */
+type Reader = (from: number, to: number, limit?: number) => Promise<Sample[]>;
+
+function dbReader(db: Db, entityId: string): Reader {
+  return (from, to, limit) => readStored(db, entityId, from, to, limit);
+}
+
 /**
  * The next window starting at bucket `from`: about `size` samples, ending on a bucket boundary
  * (at least one bucket, at most `to`), and its samples. One read of size + 1 rows: the window ends
  * at the bucket of the first sample beyond `size`.
  */
-async function nextWindow(db: Db, entityId: string, from: number, to: number, size: number): Promise<{ end: number; samples: Sample[] }> {
-  const rows = await readSamples(db, entityId, from, to, size + 1);
+async function nextWindow(read: Reader, from: number, to: number, size: number): Promise<{ end: number; samples: Sample[] }> {
+  const rows = await read(from, to, size + 1);
   if (rows.length <= size) return { end: to, samples: rows };
   const end = Math.min(to, Math.max(from + BUCKET_MS, bucketStart(rows[size].t)));
   // More than `size` samples in the window's one bucket: the read did not reach its end.
-  if (rows[size].t < end) return { end, samples: await readSamples(db, entityId, from, end) };
+  if (rows[size].t < end) return { end, samples: await read(from, end) };
   let n = size;
   while (n > 0 && rows[n - 1].t >= end) n -= 1;
   rows.length = n;
@@ -191,13 +213,15 @@ async function rewriteHours(db: Db, entityId: string, from: number, to: number):
     group by entity_id, date_trunc('hour', bucket, 'UTC')`.execute(db);
 }
 
-async function rewriteRange(trx: Transaction<Database>, entity: LedgerEntity, from: number, to: number, options: RecomputeOptions): Promise<RecomputeResult> {
+async function rewriteRange(
+  trx: Transaction<Database>, entity: LedgerEntity, from: number, to: number, options: RecomputeOptions, read: Reader = dbReader(trx, entity.id),
+): Promise<RecomputeResult> {
   const opts = ledgerOptions(entity);
   const source = sourceForKind(opts.kind)!;
   const size = Math.max(1, Math.floor(options.windowSamples ?? WINDOW_SAMPLES));
   let rows = 0;
   for (let start = from; start < to;) {
-    const { end, samples } = await nextWindow(trx, entity.id, start, to, size);
+    const { end, samples } = await nextWindow(read, start, to, size);
     rows += await rewriteWindow(trx, entity, opts, source, start, end, samples);
     start = end;
   }
@@ -224,8 +248,81 @@ export async function recomputeLedger(
     const { prev, next } = await context(trx, entity.id, entity.kind === 'energy_total', lo, hi, false);
     const span = affectedSpan(entity.kind, prev, next, lo, hi);
     const from = bucketStart(span.start);
-    return rewriteRange(trx, entity, from, Math.max(from, bucketCeil(span.end)), options);
+    const known = options.known && options.known.count > 0 && (await matchesStored(trx, entity.id, options.known)) ? options.known : undefined;
+    const read = known ? knownReader(trx, entity.id, known) : dbReader(trx, entity.id);
+    return rewriteRange(trx, entity, from, Math.max(from, bucketCeil(span.end)), options, read);
   });
+}
+
+/** timestamptz on the wire: microseconds since 2000-01-01 UTC. */
+const PG_EPOCH_MS = 946_684_800_000;
+const TWO_32 = 4_294_967_296;
+
+/**
+ * True when the stored samples of `entityId` from the first to the last known time are exactly the
+ * known ones: the same count and the same md5 over every (time, value) in their binary send form,
+ * computed by the server and here. Run under the ledger lock, after the samples were committed.
+ */
+async function matchesStored(db: Db, entityId: string, known: KnownSamples): Promise<boolean> {
+  const n = known.count;
+  const { rows } = await sql<{ n: number; digest: string | null }>`
+    select count(*)::int as n, md5(string_agg(timestamptz_send(time) || float8send(value), ''::bytea order by time)) as digest
+    from samples where entity_id = ${entityId} and time >= ${new Date(known.t[0])} and time <= ${new Date(known.t[n - 1])}`.execute(db);
+  if (rows[0]?.n !== n || !rows[0].digest) return false;
+  const hash = createHash('md5');
+  const ROWS = 65_536;
+  const buf = Buffer.allocUnsafe(ROWS * 16);
+  for (let i = 0; i < n; i += ROWS) {
+    const end = Math.min(n, i + ROWS);
+    let o = 0;
+    for (let j = i; j < end; j++) {
+      const us = (known.t[j] - PG_EPOCH_MS) * 1000;
+      const hi = Math.floor(us / TWO_32);
+      buf.writeInt32BE(hi, o);
+      buf.writeUInt32BE(us - hi * TWO_32, o + 4);
+      buf.writeDoubleBE(known.v[j] + 0, o + 8);
+      o += 16;
+    }
+    hash.update(buf.subarray(0, o));
+  }
+  return hash.digest('hex') === rows[0].digest;
+}
+
+/** First index with known.t[i] >= t. */
+function lowerBound(known: KnownSamples, t: number): number {
+  let lo = 0;
+  let hi = known.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (known.t[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Reads the known samples from memory and only what lies outside their span from the database. */
+function knownReader(db: Db, entityId: string, known: KnownSamples): Reader {
+  const first = known.t[0];
+  const last = known.t[known.count - 1];
+  return async (from, to, limit) => {
+    const want = limit ?? Number.POSITIVE_INFINITY;
+    let out: Sample[] = [];
+    if (from < first) out = await readStored(db, entityId, from, Math.min(to, first), limit);
+    if (out.length < want && to > first && from <= last) {
+      for (let i = lowerBound(known, from); i < known.count && known.t[i] < to && out.length < want; i++) {
+        out.push({ t: known.t[i], v: known.v[i] });
+      }
+    }
+    if (out.length < want && to > last) {
+      // Stored samples strictly after the last known one (the read from `last` includes it).
+      const after = await readStored(db, entityId, Math.max(from, last), to, limit === undefined ? undefined : want - out.length + 1);
+      for (const s of after) {
+        if (out.length >= want) break;
+        if (s.t > last) out.push(s);
+      }
+    }
+    return out;
+  };
 }
 
 /** Rebuilds an entity's ledger from all its samples (and clears it for kinds without energy). */

@@ -206,6 +206,20 @@ export interface SettingsTable {
   updated_at: Generated<Timestamp>;
 }
 
+/** Messages between a user and the admins (one conversation per user, named by the user's id). */
+export interface MessagesTable {
+  /** int8 identity (the driver returns it as a string). */
+  id: ColumnType<string, never, never>;
+  conversation_id: string;
+  author_id: string | null;
+  /** true: written by the conversation's user to the admins; false: by an admin to the user. */
+  to_admins: boolean;
+  body: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  read_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  read_by: string | null;
+}
+
 export interface Database {
   devices: DevicesTable;
   entities: EntitiesTable;
@@ -225,4 +239,5 @@ export interface Database {
   automation_runs: AutomationRunsTable;
   notifications: NotificationsTable;
   dashboards: DashboardsTable;
+  messages: MessagesTable;
 }

@@ -12,6 +12,7 @@ import type { Hub } from '../../hub/types.js';
 import { stateToWire, type StateWire } from '../wire.js';
 import { formatInstant } from '../time.js';
 import { parseClientMessage, type ClientMessage, type MessageId, type ServerMessage } from './messages.js';
+import { typingEvent, type Party } from '../../messages/typing.js';
 
 /** The time source for coalescing; the hub clock by default, so tests drive it with a ManualClock. */
 export interface FrameTimer {
@@ -48,6 +49,8 @@ export class WsClient {
   private lastFrameAt = Number.NEGATIVE_INFINITY;
   private cancelTimer: (() => void) | undefined;
   private closed = false;
+  /** Conversations this connection said it is typing in; a closing connection stops them. */
+  private readonly typingIn = new Set<string>();
   /** `state_changed` frames sent on this connection. */
   stateFrames = 0;
 
@@ -73,6 +76,7 @@ export class WsClient {
     this.cancelTimer = undefined;
     this.pending.clear();
     this.opts.hub.bus.offOwner(this.opts.owner);
+    for (const conversation of this.typingIn) this.typing(conversation, 'stop', {});
     this.opts.onClose();
   }
 
@@ -110,7 +114,24 @@ export class WsClient {
         this.unsubscribe(message.entities);
         this.send({ type: 'unsubscribed', ...idPart, entities: message.entities });
         return;
+      case 'typing':
+        this.typing(message.conversation, message.state, idPart);
+        return;
     }
+  }
+
+  /** Relays a typing indicator to the other side of the conversation (messages/typing.ts). */
+  private typing(conversation: string, state: 'start' | 'stop', idPart: { id?: MessageId }): void {
+    const { id, role } = this.opts.user ?? {};
+    const party: Party | undefined = id && (role === 'admin' || role === 'user') ? { userId: id, role } : undefined;
+    const result = typingEvent(party, conversation, state);
+    if (!result.ok) {
+      this.send({ type: 'error', ...idPart, code: 'forbidden', message: result.reason });
+      return;
+    }
+    if (state === 'start') this.typingIn.add(conversation);
+    else this.typingIn.delete(conversation);
+    this.opts.hub.bus.emit('user_frame', result.event);
   }
 
   private visible(entityId: string): boolean {

@@ -10,14 +10,17 @@ export type MessageId = string | number;
 export type ClientMessage =
   | { type: 'subscribe'; id?: MessageId; entities: string[] | '*' }
   | { type: 'unsubscribe'; id?: MessageId; entities: string[] | '*' }
-  | { type: 'ping'; id?: MessageId };
+  | { type: 'ping'; id?: MessageId }
+  /** "Typing…" in a message conversation (named by its user's id), shown to the other side; not stored. */
+  | { type: 'typing'; id?: MessageId; conversation: string; state: 'start' | 'stop' };
 
 export type WsErrorCode =
   | 'invalid_json' // the frame is not JSON
   | 'invalid_message' // JSON, but not a valid message of its type
   | 'unknown_type'
   | 'unknown_entity' // no such entity, or one the caller may not see
-  | 'too_many_subscriptions';
+  | 'too_many_subscriptions'
+  | 'forbidden'; // e.g. typing in someone else's conversation
 
 export type ServerMessage =
   /** Answer to subscribe: the current state of each newly subscribed entity that has one. */
@@ -28,7 +31,7 @@ export type ServerMessage =
   | { type: 'pong'; id?: MessageId }
   | { type: 'error'; id?: MessageId; code: WsErrorCode; message: string; entities?: string[] };
 
-export const CLIENT_MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'ping'] as const;
+export const CLIENT_MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'ping', 'typing'] as const;
 
 export type ParsedMessage =
   | { ok: true; message: ClientMessage }
@@ -75,6 +78,14 @@ export function parseClientMessage(text: string, maxEntities: number): ParsedMes
         ok: true,
         message: { type: data.type, ...(id !== undefined ? { id } : {}), entities: entities === '*' ? '*' : [...new Set(entities as string[])] },
       };
+    }
+    case 'typing': {
+      const { conversation, state } = data;
+      if (typeof conversation !== 'string' || conversation.length === 0 || conversation.length > 200) {
+        return fail('invalid_message', 'typing: conversation must be the user id naming the conversation');
+      }
+      if (state !== 'start' && state !== 'stop') return fail('invalid_message', 'typing: state must be "start" or "stop"');
+      return { ok: true, message: { type: 'typing', ...(id !== undefined ? { id } : {}), conversation, state } };
     }
     default:
       return fail('unknown_type', `unknown message type ${JSON.stringify(data.type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`);

@@ -7,6 +7,7 @@ import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_timescaledb.js';
 import * as m0003 from './0003_energy_1h.js';
 import * as m0005 from './0005_auth.js';
+import * as m0006 from './0006_messages.js';
 import * as m0007 from './0007_automations.js';
 import * as m0008 from './0008_dashboards.js';
 
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   '0002_timescaledb': m0002,
   '0003_energy_1h': m0003,
   '0005_auth': m0005,
+  '0006_messages': m0006,
   '0007_automations': m0007,
   '0008_dashboards': m0008,
 };
