@@ -26,7 +26,7 @@ export class DeviceListCard extends DataCard<DeviceListConfig, Row[]> {
     ul { list-style: none; margin: 0; padding: 0; overflow: auto; max-height: calc(100% - 30px); }
     li { display: flex; justify-content: space-between; gap: 8px; padding: 5px 0; border-bottom: 1px solid var(--jh-border, #eef0f4); }
     .dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; background: var(--jh-muted, #98a2b3); }
-    .dot.ok { background: var(--jh-good, #12b76a); }
+    .dot.ok { background: var(--jh-ok, #12b76a); }
     .dot.down { background: var(--jh-bad, #d92d20); }
     .power { font-variant-numeric: tabular-nums; white-space: nowrap; }
   `];

@@ -40,7 +40,7 @@ export class StatCard extends DataCard<StatConfig, EnergyFigures | null> {
   static override styles = [cardStyles, css`
     .trend { font-size: 13px; margin-left: 6px; }
     .up { color: var(--jh-bad, #b42318); }
-    .down { color: var(--jh-good, #067647); }
+    .down { color: var(--jh-ok, #067647); }
   `];
 
   static getStubConfig(entities: Entity[], _devices: Device[]): StatConfig {

@@ -58,7 +58,7 @@ export class CardSlot extends LitElement {
     :host(.drop-target) { outline-color: var(--jh-accent, #1570ef); }
     .holder { height: 100%; }
     .error-card { box-sizing: border-box; height: 100%; overflow: auto; padding: 12px 14px; border-radius: 10px;
-      border: 1px solid var(--jh-bad, #d92d20); background: var(--jh-bad-bg, #fef3f2); color: var(--jh-bad-fg, #7a271a); font: 14px/1.4 system-ui, sans-serif; }
+      border: 1px solid var(--jh-bad, #d92d20); background: var(--jh-bad-bg, #fef3f2); color: var(--jh-fg, #7a271a); font: 14px/1.4 system-ui, sans-serif; }
     .error-card pre { font-size: 12px; white-space: pre-wrap; margin: 6px 0 0; opacity: 0.8; }
     .tools { position: absolute; top: 4px; right: 4px; display: flex; flex-wrap: wrap; gap: 2px; z-index: 2;
       background: var(--jh-card-bg, #fff); border: 1px solid var(--jh-border, #b9c0cc); border-radius: 8px; padding: 2px; }

@@ -59,7 +59,7 @@ export class JhDashboard extends LitElement {
     nav { display: flex; flex-wrap: wrap; gap: 4px; flex: 1; }
     nav button[aria-current=page] { font-weight: 700; border-color: var(--jh-accent, #1570ef); }
     button { font: inherit; padding: 5px 10px; border-radius: 6px; border: 1px solid var(--jh-border, #b9c0cc);
-      background: var(--jh-button-bg, #f8f9fb); color: inherit; cursor: pointer; }
+      background: var(--jh-surface, #f8f9fb); color: inherit; cursor: pointer; }
     button:focus-visible, input:focus-visible { outline: 3px solid var(--jh-focus, #84adff); outline-offset: 1px; }
     button.primary { background: var(--jh-accent, #1570ef); color: #fff; border-color: transparent; }
     button[disabled] { opacity: 0.5; cursor: default; }

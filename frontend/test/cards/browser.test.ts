@@ -366,4 +366,121 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
     expect(text).toContain('Over consumption');
     expect(text).toContain('Fridge used 2.1 kWh in an hour');
   });
+  it('history reads raw samples for a day and hourly rollups (as average power) for a month', async () => {
+    await mount([
+      { id: 'day', w: 12, config: { type: 'history', entities: ['a.power'], hours: 24 } },
+      { id: 'month', w: 12, config: { type: 'history', entities: ['a.power'], hours: 720 } },
+    ]);
+    await page.evaluate(async () => {
+      const hub = (window as any).hub;
+      hub.routes.push(
+        [/^GET \/history\?/, () => ({ entity: 'a.power', data: [{ datetime: '2026-11-23T10:00:00Z', value: 100 }, { datetime: '2026-11-23T10:05:00Z', value: 250 }], next: null })],
+        [/^GET \/energy\?/, () => ({ data: [{ datetime: '2026-11-01T00:00:00Z', value: 0.5 }, { datetime: '2026-11-01T01:00:00Z', value: 0.25 }] })],
+      );
+      for (const s of (document.querySelector('jh-dashboard') as any).shadowRoot.querySelectorAll('jh-card-slot')) { await s.card.reload(); await s.card.updateComplete; }
+    });
+    await setState('a.power', 400);
+    const out = await page.evaluate(() => {
+      const hub = (window as any).hub;
+      const cards = [...(document.querySelector('jh-dashboard') as any).shadowRoot.querySelectorAll('jh-card-slot')].map((s: any) => s.card);
+      return {
+        paths: hub.calls.map((c: any) => c.path.split('&start')[0]).filter((p: string) => /^\/(history|energy)/.test(p)),
+        energyQuery: hub.calls.find((c: any) => c.path.startsWith('/energy?'))?.path,
+        day: cards[0].chartOption.series[0], month: cards[1].chartOption.series[0],
+        subs: hub.subscriptions(),
+      };
+    });
+    expect(new Set(out.paths)).toEqual(new Set(['/history?entity=a.power', '/energy?entity=a.power']));
+    expect(out.energyQuery).toMatch(/interval=hour/);
+    expect(out.day.step).toBe('end');
+    // The live state was appended to the raw series; the rollups are average watts (0.5 kWh in an hour = 500 W).
+    expect(out.day.data.map((p: [number, number]) => p[1])).toEqual([100, 250, 400]);
+    expect(out.month.data.map((p: [number, number]) => p[1])).toEqual([500, 250]);
+    expect(out.month.step).toBeUndefined();
+    expect(out.subs).toEqual({ 'a.power': 1 }); // only the raw-range card listens live
+  });
+
+  it('stat: today\'s energy with the trend against yesterday until the same time; pie: the largest devices', async () => {
+    await mount([
+      { id: 'stat', w: 4, config: { type: 'stat', stat: 'today_kwh', devices: ['a', 'b'] } },
+      { id: 'pie', w: 6, config: { type: 'pie', period: 'week', max_slices: 2 } },
+      { id: 'list', w: 6, config: { type: 'device-list' } },
+    ]);
+    await page.evaluate(async () => {
+      const hub = (window as any).hub;
+      const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date());
+      hub.routes.push(
+        [/^GET \/energy\?/, (_b: unknown, _m: string, p: string) => {
+          const q = new URLSearchParams(p.split('?')[1]);
+          const isToday = q.get('start') === today;
+          return { data: [{ datetime: '2026-11-23T00:00:00Z', value: isToday ? 3 : 2 }] };
+        }],
+        [/^GET \/energy\/top\?/, () => ({ data: [{ device: 'a', kwh: 5 }, { device: 'b', kwh: 3 }, { device: 'pv', kwh: 1 }, { device: 'plug', kwh: 0.5 }] })],
+      );
+      for (const s of (document.querySelector('jh-dashboard') as any).shadowRoot.querySelectorAll('jh-card-slot')) { await s.card.reload?.(); await s.card.updateComplete; }
+    });
+    await setState('a.power', 1234);
+    await page.evaluate(async () => {
+      (window as any).hub.set('b.power', null, { available: false });
+      await (document.querySelector('jh-dashboard') as any).shadowRoot.querySelectorAll('jh-card-slot')[2].card.updateComplete;
+    });
+    const [stat, pie, list] = await slots();
+    // Two devices, 3 kWh each so far today, 2 kWh each yesterday by this time: +50 %.
+    expect(stat.text).toContain('6 kWh');
+    expect(stat.text).toContain('▲ 50%');
+    expect(stat.text).toContain('4 kWh yesterday by this time');
+    const slices = await page.evaluate(() => (document.querySelector('jh-dashboard') as any).shadowRoot.querySelectorAll('jh-card-slot')[1].card.chartOption.series[0].data);
+    expect(slices).toEqual([{ name: 'Device A', value: 5 }, { name: 'Device B', value: 3 }, { name: 'Other', value: 1.5 }]);
+    expect(pie.text).toContain('9.5 kWh');
+    expect(list.text).toMatch(/Device A.*1\.23\s?kW/);
+    expect(list.text).toMatch(/Device B\s*unavailable since/);
+    expect(list.text).toMatch(/Device PV\s*no readings yet/);
+  });
+
+  it('several dashboards: switch between them, create one; a save over newer changes is refused and kept', async () => {
+    await mount([{ id: 'c1', w: 3, config: { type: 'gauge', entity: 'a.power' } }]);
+    await page.evaluate(() => {
+      const hub = (window as any).hub;
+      const docs: Record<string, any> = { d2: { id: 'd2', title: 'Garage', version: 7, position: 1, cards: [] } };
+      hub.routes.unshift(
+        ['GET /dashboards', () => ({ data: [{ id: 'd1', title: 'Home', position: 0, version: 1, card_count: 1 }, ...Object.values(docs).map((d: any) => ({ ...d, card_count: d.cards.length }))] })],
+        [/^GET \/dashboards\/d[2-9]$/, (_b: unknown, _m: string, p: string) => docs[p.split('/')[2]]],
+        ['POST /dashboards', (b: any) => (docs.d3 = { id: 'd3', title: b.title, version: 1, position: 2, cards: [] })],
+        ['PUT /dashboards/d2', () => { throw new window.FakeProblem(409, 'Dashboard "d2" was saved elsewhere since version 7 (now version 8); reload it and apply your changes again'); }],
+      );
+    });
+    const dash = page.locator('jh-dashboard');
+    await dash.evaluate(async (d: any) => { d.dashboardId = undefined; d.model = undefined; await d.show('d1'); await d.ready; });
+    await dash.getByRole('button', { name: 'Garage' }).click();
+    await expect.poll(() => dash.evaluate((d: any) => d.model?.id)).toBe('d2');
+    expect(await dash.getByRole('button', { name: 'Garage' }).getAttribute('aria-current')).toBe('page');
+    expect(await dash.locator('.empty').textContent()).toContain('no cards yet');
+
+    await dash.getByRole('button', { name: 'Edit dashboard' }).click();
+    await dash.getByRole('button', { name: 'Add card' }).click();
+    await dash.locator('dialog.picker-dialog button[data-type=jh-gauge-card]').click();
+    await dash.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => dash.locator('.problem').first().textContent()).toMatch(/saved elsewhere since version 7.*Your changes are still here/);
+    expect(await dash.evaluate((d: any) => [d.editing, d.model.cards.length, d.model.dirty])).toEqual([true, 1, true]);
+
+    await dash.getByRole('button', { name: 'Cancel' }).click();
+    await dash.getByRole('button', { name: 'Edit dashboard' }).click();
+    await dash.getByRole('button', { name: 'New dashboard' }).click();
+    await expect.poll(() => dash.evaluate((d: any) => d.model?.id)).toBe('d3');
+    expect(await dash.evaluate((d: any) => [d.model.title, d.editing, d.list.map((x: any) => x.title)])).toEqual(['Dashboard 3', true, ['Home', 'Garage', 'Dashboard 3']]);
+  });
+
+  it('at phone width every card takes the full width, one under the other', async () => {
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.evaluate(() => { document.body.style.width = 'auto'; });
+    await mount([
+      { id: 'a', w: 3, config: { type: 'gauge', entity: 'a.power' } },
+      { id: 'b', w: 6, config: { type: 'switch', entity: 'plug.switch' } },
+    ]);
+    const boxes = await page.locator('jh-dashboard jh-card-slot').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => [Math.round(r.left), Math.round(r.width), Math.round(r.top)]));
+    const grid = await page.locator('jh-dashboard .grid').evaluate((g) => Math.round(g.getBoundingClientRect().width));
+    expect(boxes[0][1]).toBe(grid);
+    expect(boxes[1][1]).toBe(grid);
+    expect(boxes[1][2]).toBeGreaterThan(boxes[0][2]);
+  });
 });

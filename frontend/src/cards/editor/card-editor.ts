@@ -37,7 +37,7 @@ export class CardEditor extends LitElement {
     label { display: block; margin: 8px 0 2px; font-weight: 600; }
     small { display: block; color: var(--jh-muted, #5f6b7a); }
     input, select, textarea { box-sizing: border-box; width: 100%; font: inherit; padding: 5px 6px; border: 1px solid var(--jh-border, #b9c0cc);
-      border-radius: 6px; background: var(--jh-input-bg, #fff); color: inherit; }
+      border-radius: 6px; background: var(--jh-surface, #fff); color: inherit; }
     input[type=checkbox] { width: auto; }
     textarea { font-family: ui-monospace, monospace; min-height: 220px; }
     .problem { color: var(--jh-bad, #b42318); margin-top: 6px; }
