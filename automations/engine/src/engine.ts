@@ -165,7 +165,7 @@ export class AutomationEngine implements AutomationService {
         const rows = await hub.energy.energy({ deviceId, start: new Date(start), end: new Date(end), interval: '15m', tz: 'UTC' });
         return rows.map((r) => ({ start: Date.parse(r.datetime), kwh: r.value }));
       },
-      async command(entityId, command, params) {
+      async command(entityId, command, params, pause) {
         let last = '';
         for (let attempt = 1; ; attempt++) {
           try {
@@ -176,7 +176,7 @@ export class AutomationEngine implements AutomationService {
             engine.log.warn({ err, rule: entry.rule.id, entityId, attempt }, 'automation command failed');
             const wait = retries[attempt - 1];
             if (wait === undefined) return { ok: false, attempts: attempt, error: last };
-            await hub.clock.sleep(wait);
+            await pause(wait);
           }
         }
       },

@@ -52,7 +52,11 @@ export interface Env {
   /** kWh per 15-minute bucket of the device in [start, end), as known now. */
   energy15m(deviceId: string, start: number, end: number): Promise<{ start: number; kwh: number }[]>;
   /** Sends (live, with retries) or records (dry run) a command. */
-  command(entityId: string, command: 'turn_on' | 'turn_off' | 'toggle' | 'set_level', params?: Record<string, unknown>): Promise<ActionOutcome>;
+  command(
+    entityId: string, command: 'turn_on' | 'turn_off' | 'toggle' | 'set_level', params: Record<string, unknown> | undefined,
+    /** Waits between retries, on the rule's clock. */
+    pause: (ms: number) => Promise<void>,
+  ): Promise<ActionOutcome>;
   notify(n: NotifyRequest): Promise<ActionOutcome>;
   record(run: RunRecord): Promise<void>;
   /** Tells the owner a rule was paused (rate limit) and keeps it paused. */

@@ -106,12 +106,29 @@ export class RuleRunner {
     }
   }
 
-  /** Resolves when pending checks and running actions are done (tests, backtests). */
+  /**
+   * Resolves when pending checks are done and every firing in progress is finished or asleep on the
+   * clock (a delay, a wait): what tests and backtests need before they move the clock on.
+   */
   async idle(): Promise<void> {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5_000; i++) {
       await this.work;
-      await this.running?.catch(() => undefined);
-      await this.queue.catch(() => undefined);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.active === this.asleep) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  private active = 0;
+  private asleep = 0;
+
+  /** Waits on the clock, counted as asleep for idle(). */
+  private async sleeping<T>(p: () => Promise<T>): Promise<T> {
+    this.asleep++;
+    try {
+      return await p();
+    } finally {
+      this.asleep--;
     }
   }
 
@@ -274,7 +291,7 @@ export class RuleRunner {
             if (!cross) continue;
             this.fired.add(key);
             const span = `${hhmm(localHours(start, this.tz))}–${hhmm(localHours(end, this.tz))}`;
-            await this.fire({
+            void this.fire({
               type: 'energy', time: cross.time, deviceId: id, periodEnd: end,
               explanation: `energy of ${id} ${span} = ${fmtKwh(cross.kwh)} by ${hhmm(localHours(cross.time, this.tz))} > ${fmtKwh(limit)}`,
               facts: { kwh: cross.kwh, limit, span, name: d.name, address: d.address ?? 'no address' },
@@ -395,6 +412,15 @@ export class RuleRunner {
 
   /** A trigger fired: conditions, rate limit, mode, actions; every firing is recorded. */
   async fire(f: Firing): Promise<void> {
+    this.active++;
+    try {
+      await this.fireNow(f);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async fireNow(f: Firing): Promise<void> {
     if (this.stopped || this.pausedReason) return;
     const env = this.env;
     const conditions = this.conditions();
@@ -442,7 +468,16 @@ export class RuleRunner {
       run.explanation = [f.explanation, ...run.actions.map((a) => a.action)].join('; ');
       await env.record(run);
     };
-    const task = mode === 'queued' ? (this.queue = this.queue.then(go, go)) : go();
+    let task: Promise<void>;
+    if (mode === 'queued') {
+      const before = this.queue;
+      // Waiting for the run ahead counts as asleep: that run may itself be waiting on the clock.
+      task = (async () => {
+        await this.sleeping(() => before);
+        await go();
+      })();
+      this.queue = task.catch(() => undefined);
+    } else task = go();
     this.running = task;
     try {
       await task;
@@ -542,9 +577,10 @@ export class RuleRunner {
               outcome = { ok: false, error: `the rule's owner may not control ${deviceId}` };
               break;
             }
+            const pause = (ms: number) => this.sleeping(() => env.clock.sleep(ms, signal));
             outcome = a.type === 'switch'
-              ? await env.command(a.entity, a.command)
-              : await env.command(a.entity, 'set_level', { level: a.level });
+              ? await env.command(a.entity, a.command, undefined, pause)
+              : await env.command(a.entity, 'set_level', { level: a.level }, pause);
             if (outcome.ok && a.type === 'switch' && a.command !== 'toggle') {
               run.switches.push({ deviceId, on: a.command === 'turn_on', at: env.clock.now(), ...(a.until !== undefined ? { until: a.until } : {}) });
             }
@@ -560,12 +596,12 @@ export class RuleRunner {
           }
           case 'delay':
             label = `wait ${a.seconds} s`;
-            await env.clock.sleep(a.seconds * 1000, signal);
+            await this.sleeping(() => env.clock.sleep(a.seconds * 1000, signal));
             outcome = { ok: true };
             break;
           case 'wait':
             label = `wait for ${a.entity} = ${String(a.state)}`;
-            outcome = await this.waitFor(a.entity, a.state, (a.timeout_s ?? 3600) * 1000, signal);
+            outcome = await this.sleeping(() => this.waitFor(a.entity, a.state, (a.timeout_s ?? 3600) * 1000, signal));
             break;
           case 'run':
             label = `run rule ${a.rule}`;
@@ -575,13 +611,13 @@ export class RuleRunner {
             label = `alarm "${a.message}"`;
             const times = a.repeat < 0 ? Infinity : a.repeat + 1;
             let n = 0;
-            await env.clock.sleep(a.first_s * 1000, signal);
+            await this.sleeping(() => env.clock.sleep(a.first_s * 1000, signal));
             for (;;) {
               const res = await env.notify({ owner: this.owner.id, ruleId: this.rule.id, level: a.level, title: a.title, message: a.message });
               n++;
               run.actions.push({ action: `${verb}notify "${a.message}" (${n}${Number.isFinite(times) ? ` of ${times}` : ''})`, ...res });
               if (n >= times) break;
-              await env.clock.sleep(a.every_s * 1000, signal);
+              await this.sleeping(() => env.clock.sleep(a.every_s * 1000, signal));
             }
             continue;
           }

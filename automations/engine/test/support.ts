@@ -11,6 +11,7 @@ import { ManualClock } from '../../../core/src/hub/clock.js';
 import { silentLogger } from '../../../core/src/hub/logger.js';
 import type { HubConfig } from '../../../core/src/hub/types.js';
 import { defineIntegration } from '../../../core/src/sdk/define.js';
+import { NotReadyError } from '../../../core/src/sdk/errors.js';
 import type { Command, DeviceInfo, EntityInfo } from '../../../core/src/sdk/types.js';
 import { createTestDatabase, type TestDatabase } from '../../../core/test/support/db.js';
 import type { AutomationEngine } from '../src/engine.js';
@@ -39,6 +40,8 @@ export interface EngineHarness {
   failCommands(n: number): void;
   report(entityId: string, value: number | 'on' | 'off' | null, at?: number | string): void;
   setAvailable(deviceId: string, available: boolean): void;
+  /** Advances the clock in steps (default a minute), letting firings finish their I/O after each. */
+  advance(ms: number, step?: number): Promise<void>;
   /** Flushes readings (ledger + readings_recorded) and lets the engine's checks finish. */
   flush(): Promise<void>;
   runs(ruleId?: string): Promise<RunRow[]>;
@@ -81,7 +84,7 @@ export async function startEngine(dbUrl: string, opts: {
           commands.push({ ...cmd, at: new Date(clock.now()).toISOString() });
           if (failing > 0) {
             failing--;
-            throw new Error('device did not answer');
+            throw new NotReadyError('FAKE_TIMEOUT', 'device did not answer');
           }
           if (cmd.command === 'turn_on' || cmd.command === 'turn_off') ctx.report(cmd.deviceId, cmd.key, cmd.command === 'turn_on' ? 'on' : 'off');
         },
@@ -106,6 +109,13 @@ export async function startEngine(dbUrl: string, opts: {
       ctxRef!.report(deviceId!, key!, value, at === undefined ? undefined : new Date(at));
     },
     setAvailable(deviceId, available) { ctxRef!.setAvailable(deviceId, available); },
+    async advance(ms, step = MIN) {
+      const end = clock.now() + ms;
+      while (clock.now() < end) {
+        await clock.advance(Math.min(step, end - clock.now()));
+        await engine.idle();
+      }
+    },
     async flush() {
       await hub.flush();
       await settle();
