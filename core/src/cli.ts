@@ -1,5 +1,5 @@
 /**
- * `joulehub start|check-config|import`. The only place that listens on a port or installs signal
+ * `joulehub start|check-config|import|user`. The only place that listens on a port or installs signal
  * handlers; everything else is built by createHub() and buildServer().
  *
  *   node --import tsx core/src/cli.ts start --demo     (npm start -- --demo)
@@ -85,7 +85,10 @@ async function start(opts: { config?: string; demo?: boolean }): Promise<void> {
 
   try {
     hub = await createHub(config, { log });
+    const { ensureAdminFromEnv } = await import('./auth/bootstrap.js');
+    await ensureAdminFromEnv(hub.auth, process.env, log);
     const { buildServer } = await import('./api/server.js');
+    // Sessions and API tokens are checked on every route (buildServer's default policy).
     app = await buildServer(hub);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
@@ -210,6 +213,76 @@ async function importFile(file: string, opts: ImportCliOptions): Promise<void> {
   process.exit(code);
 }
 
+// --- user ----------------------------------------------------------------------------------------
+
+/** A password from a non-echoing prompt, or the first line of stdin when it is not a terminal. */
+async function readPassword(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    let text = '';
+    for await (const chunk of stdin) text += String(chunk);
+    return text.split(/\r?\n/u)[0] ?? '';
+  }
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: stdin, output: process.stderr, terminal: true });
+  // Echo nothing while the password is typed.
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
+  process.stderr.write(prompt);
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  process.stderr.write('\n');
+  return answer;
+}
+
+/** Runs `fn` with the account services on the configured database (started if embedded). */
+async function withAuth(opts: { config?: string }, fn: (auth: import('./auth/service.js').AuthService) => Promise<void>): Promise<void> {
+  const config = configOrExit(opts);
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: (await import('pino')).default.destination(2) });
+  const [{ createDb, migrateToLatest }, { startEmbeddedPostgres }, { createEventBus }, { HubDeviceRegistry }, { AuthService }, { systemClock }] = await Promise.all([
+    import('./storage/db.js'),
+    import('./storage/embedded.js'),
+    import('./hub/bus.js'),
+    import('./hub/device-registry.js'),
+    import('./auth/service.js'),
+    import('./hub/clock.js'),
+  ]);
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  const db = createDb(config.databaseUrl ?? embedded!.url, { log });
+  let code = 0;
+  try {
+    await migrateToLatest(db, log);
+    const devices = await HubDeviceRegistry.load({ db, bus: createEventBus({ log }), log });
+    await fn(new AuthService({ db, clock: systemClock(), log, devices }));
+  } catch (err) {
+    code = 1;
+    process.stderr.write(`joulehub user: ${(err as Error).message}\n`);
+  } finally {
+    await db.destroy().catch(() => undefined);
+    await embedded?.stop();
+    await flushLog(log);
+  }
+  process.exit(code);
+}
+
+async function userAdd(email: string, opts: { admin?: boolean; name?: string; config?: string }): Promise<void> {
+  await withAuth(opts, async (auth) => {
+    // Never from the command line: arguments end up in shell history and `ps`.
+    const password = process.env.JOULEHUB_USER_PASSWORD ?? await readPassword(`password for ${email}: `);
+    const role = opts.admin ? 'admin' : 'user';
+    const user = await auth.users.create({ email, password, role, name: opts.name ?? null });
+    await auth.record({ action: 'user_created', target: user.id, detail: { email: user.email, role, via: 'cli' } });
+    process.stdout.write(`created ${role} ${user.email} (id ${user.id})\n`);
+  });
+}
+
+async function userList(opts: { config?: string }): Promise<void> {
+  await withAuth(opts, async (auth) => {
+    const users = await auth.users.list();
+    if (users.length === 0) process.stdout.write('no accounts yet; create the first admin with: joulehub user add --admin <email>\n');
+    for (const u of users) process.stdout.write(`${u.id}  ${u.role.padEnd(5)}  ${u.email}${u.name ? `  (${u.name})` : ''}\n`);
+  });
+}
+
 // --- the program -----------------------------------------------------------------------------------
 
 export function buildProgram(): Command {
@@ -241,6 +314,19 @@ export function buildProgram(): Command {
     .option('--strict', 'validate the whole file first and store nothing if any row is bad (default: skip and list bad rows)')
     .option('-c, --config <file>', 'configuration file (for the data directory or DATABASE_URL)')
     .action((file: string, opts: ImportCliOptions) => importFile(file, opts));
+
+  const user = program.command('user').description('manage accounts');
+  user.command('add')
+    .description('create an account; the password is prompted for (or read from stdin, or $JOULEHUB_USER_PASSWORD)')
+    .argument('<email>', 'email address to log in with')
+    .option('--admin', 'make the account an admin')
+    .option('--name <name>', 'display name')
+    .option('-c, --config <file>', 'configuration file (for the data directory or DATABASE_URL)')
+    .action((email: string, opts: { admin?: boolean; name?: string; config?: string }) => userAdd(email, opts));
+  user.command('list')
+    .description('list accounts')
+    .option('-c, --config <file>', 'configuration file (for the data directory or DATABASE_URL)')
+    .action((opts: { config?: string }) => userList(opts));
 
   return program;
 }

@@ -50,6 +50,12 @@ export interface BuildServerOptions {
    * config `http.cors_origins`, else none (CORS closed).
    */
   corsOrigins?: readonly string[];
+  /**
+   * Trust X-Forwarded-* from these proxies (fastify's trustProxy), so a TLS-terminating proxy's
+   * requests count as https (Secure session cookies) and carry the client's address (rate limits,
+   * audit log). Default false.
+   */
+  trustProxy?: boolean | string | string[];
 
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
@@ -115,6 +121,7 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     loggerInstance: hub.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !opts.logRequests }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    trustProxy: opts.trustProxy ?? false,
     // Entity ids contain dots; keep paths exact otherwise.
     routerOptions: { ignoreTrailingSlash: false },
   });

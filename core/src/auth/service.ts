@@ -189,6 +189,9 @@ export class AuthService {
   /** Audit entry; a failure to write one is logged and does not fail the action it records. */
   async record(input: AuditInput): Promise<void> {
     try {
+      const actor = input.actor;
+      // The email is kept with the entry, so the trail stays readable after the account is gone.
+      if (actor?.id && actor.email === undefined) input = { ...input, actor: { id: actor.id, email: (await this.users.get(actor.id))?.email ?? null } };
       await this.audit.record(input);
     } catch (err) {
       this.log.error({ err, action: input.action }, 'could not write the audit log');

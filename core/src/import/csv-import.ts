@@ -32,14 +32,14 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { JoulehubError } from '../sdk/errors.js';
 import type { EntityKind } from '../sdk/types.js';
-import { checkPlausibility } from '../energy/plausibility.js';
+import { checkPlausibility, type PlausibilityContext } from '../energy/plausibility.js';
 import { kindForBatch, unitFactor, UnitError, type ReadingType } from '../energy/units.js';
 import type { Sample } from '../energy/types.js';
 import type { DeviceRegistry, Entity, EntityRegistry } from '../hub/types.js';
-import { copySampleBatches, type SampleRow } from '../storage/samples.js';
+import { copySampleBatches, type SampleColumns } from '../storage/samples.js';
 import { recomputeLedger, type KnownSamples } from '../storage/ledger.js';
 import type { Database } from '../storage/schema.js';
-import { parseInstant } from './timestamp.js';
+import { instantReader, parseInstant } from './timestamp.js';
 
 export interface ImportDeps {
   db: Kysely<Database>;
@@ -183,13 +183,16 @@ function hasLoneCr(text: string, end: number): boolean {
   return false;
 }
 
+/** Complete plain lines of the file: text[from..end], `end` being the last line's newline (or the text's end). */
+interface PlainBlock { text: string; from: number; end: number }
+
 /**
- * Batches of records of the file. Readings files are plain lines of comma-separated fields, and
- * splitting those directly is several times cheaper than a general CSV parser; from the first
- * block that holds a quote or a lone CR, the rest goes through csv-parse (same records, same
- * errors, line numbers counted from the file's start).
+ * Blocks of the file. Readings files are plain lines of comma-separated fields, and reading
+ * those in place (no array or string per field) is several times cheaper than a general CSV
+ * parser; from the first block that holds a quote or a lone CR, the rest goes through csv-parse
+ * as batches of records (same records, same errors, line numbers counted from the file's start).
  */
-async function* fileRecords(input: NodeJS.ReadableStream): AsyncGenerator<string[][]> {
+async function* fileRecords(input: NodeJS.ReadableStream): AsyncGenerator<PlainBlock | string[][]> {
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const decoder = new StringDecoder('utf8');
   let carry = '';
@@ -208,18 +211,10 @@ async function* fileRecords(input: NodeJS.ReadableStream): AsyncGenerator<string
       return;
     }
     if (end >= 0) {
-      const batch: string[][] = [];
-      let from = 0;
-      while (from <= end) {
-        let nl = text.indexOf('\n', from);
-        if (nl < 0 || nl > end) nl = end + 1;
-        const stop = nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        batch.push(text.slice(from, stop).split(','));
-        from = nl + 1;
-      }
-      lines += batch.length;
+      for (let i = text.indexOf('\n'); i >= 0 && i <= end; i = text.indexOf('\n', i + 1)) lines += 1;
+      if (next.done && text.charCodeAt(end) !== 10) lines += 1;
       carry = text.slice(end + 1);
-      yield batch;
+      yield { text, from: 0, end };
     } else {
       carry = text;
     }
@@ -296,7 +291,49 @@ async function writeQuarantine(db: Kysely<Database>, entityId: string, rows: Qua
   }
 }
 
-interface ValidRow { line: number; t: number; raw: number; text: string }
+/**
+ * Good rows of one block, as columns: no object per row. The value's text (for the quarantine) is
+ * cut from the block only when asked for.
+ */
+class GoodRows {
+  n = 0;
+  line: Float64Array;
+  t: Float64Array;
+  raw: Float64Array;
+  private readonly at: Int32Array;
+  private readonly len: Int32Array;
+  /** Value texts of rows that came as separate fields (at = -1). */
+  private readonly texts = new Map<number, string>();
+
+  constructor(capacity: number, private readonly src = '') {
+    this.line = new Float64Array(capacity);
+    this.t = new Float64Array(capacity);
+    this.raw = new Float64Array(capacity);
+    this.at = new Int32Array(capacity);
+    this.len = new Int32Array(capacity);
+  }
+
+  /** A good row; its value text is src[at, at + len) (trimmed when read), or `text` when at is -1. */
+  push(line: number, t: number, raw: number, at: number, len: number, text: string): void {
+    const i = this.n++;
+    this.line[i] = line;
+    this.t[i] = t;
+    this.raw[i] = raw;
+    this.at[i] = at;
+    this.len[i] = len;
+    if (at < 0) this.texts.set(i, text);
+  }
+
+  text(i: number): string {
+    return this.at[i] < 0 ? this.texts.get(i)! : this.src.slice(this.at[i], this.at[i] + this.len[i]).trim();
+  }
+}
+
+/** True when text[s, e) is empty or only whitespace. */
+function blank(text: string, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (text.charCodeAt(i) > 32) return text.slice(s, e).trim() === '';
+  return true;
+}
 
 /**
  * Streams `file` and yields its good rows in the parser's batches (one await per batch, not per
@@ -305,45 +342,101 @@ interface ValidRow { line: number; t: number; raw: number; text: string }
  */
 async function* validRows(
   file: string, opts: ImportOptions, problem: (line: number, reason: string) => void, progress: (bytes: number) => void,
-): AsyncGenerator<ValidRow[]> {
+): AsyncGenerator<GoodRows> {
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   let line = 0;
   let cols: Columns | undefined;
   let reported = 0;
-  try {
-    for await (const batch of fileRecords(input)) {
-      const good: ValidRow[] = [];
-      for (const rec of batch) {
-        line += 1;
-        if (rec.length === 1 && rec[0].trim() === '') continue;
-        if (!cols) {
-          cols = pickColumns(rec, opts);
-          if (cols.headerLine) continue;
-        }
-        const timeText = rec[cols.time];
-        const valueText = rec[cols.value];
-        if (timeText === undefined || valueText === undefined) {
-          problem(line, `expected ${cols.width} fields, found ${rec.length}`);
-          continue;
-        }
-        const t = parseInstant(timeText);
-        if (Number.isNaN(t)) {
-          problem(line, timeText.trim() === '' ? 'missing time' : `time "${timeText}" is not an ISO 8601 date-time with an offset (e.g. 2025-04-07T00:00:00Z)`);
-          continue;
-        }
-        const text = valueText.trim();
-        const raw = text === '' ? Number.NaN : Number(text);
-        if (!Number.isFinite(raw)) {
-          problem(line, text === '' ? 'missing value' : `value "${valueText}" is not a number`);
-          continue;
-        }
-        if (raw < 0) {
-          problem(line, `value ${text} is negative`);
-          continue;
-        }
-        good.push({ line, t, raw, text });
+  const instant = instantReader();
+
+  /** Checks one row's time and value fields; a good row goes into `good`. */
+  const check = (good: GoodRows, timeText: string | undefined, t: number, valueText: string, at: number, len: number): void => {
+    if (Number.isNaN(t)) {
+      t = parseInstant(timeText!);
+      if (Number.isNaN(t)) {
+        problem(line, timeText!.trim() === '' ? 'missing time' : `time "${timeText}" is not an ISO 8601 date-time with an offset (e.g. 2025-04-07T00:00:00Z)`);
+        return;
       }
-      if (good.length > 0) yield good;
+    }
+    const text = valueText.trim();
+    const raw = text === '' ? Number.NaN : Number(text);
+    if (!Number.isFinite(raw)) {
+      problem(line, text === '' ? 'missing value' : `value "${valueText}" is not a number`);
+      return;
+    }
+    if (raw < 0) {
+      problem(line, `value ${text} is negative`);
+      return;
+    }
+    good.push(line, t, raw, at, len, text);
+  };
+
+  /** A record given as its fields (csv-parse's, or the first line's). */
+  const record = (good: GoodRows, rec: string[]): void => {
+    if (rec.length === 1 && rec[0].trim() === '') return;
+    if (!cols) {
+      cols = pickColumns(rec, opts);
+      if (cols.headerLine) return;
+    }
+    const timeText = rec[cols.time];
+    const valueText = rec[cols.value];
+    if (timeText === undefined || valueText === undefined) {
+      problem(line, `expected ${cols.width} fields, found ${rec.length}`);
+      return;
+    }
+    check(good, timeText, Number.NaN, valueText, -1, 0);
+  };
+
+  try {
+    for await (const block of fileRecords(input)) {
+      let good: GoodRows;
+      if (Array.isArray(block)) {
+        good = new GoodRows(block.length);
+        for (const rec of block) {
+          line += 1;
+          record(good, rec);
+        }
+      } else {
+        const { text, end } = block;
+        // Lines are at least a time and a comma long, so this bounds the rows of the block.
+        good = new GoodRows(Math.ceil((end + 1 - block.from) / 12) + 1, text);
+        for (let from = block.from; from <= end;) {
+          let nl = text.indexOf('\n', from);
+          if (nl < 0 || nl > end) nl = end + 1;
+          const stop = nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+          line += 1;
+          if (!cols) {
+            record(good, text.slice(from, stop).split(','));
+          } else {
+            // The fields of this line that matter, found in place.
+            let ts = -1;
+            let te = -1;
+            let vs = -1;
+            let ve = -1;
+            let k = 0;
+            const last = cols.time > cols.value ? cols.time : cols.value;
+            for (let fs = from; ;) {
+              let c = text.indexOf(',', fs);
+              if (c < 0 || c > stop) c = stop;
+              if (k === cols.time) { ts = fs; te = c; }
+              if (k === cols.value) { vs = fs; ve = c; }
+              if (c >= stop || k >= last) break;
+              k += 1;
+              fs = c + 1;
+            }
+            if (k === 0 && blank(text, from, stop)) {
+              // a blank line (one field, nothing in it)
+            } else if (ts < 0 || vs < 0) {
+              problem(line, `expected ${cols.width} fields, found ${k + 1}`);
+            } else {
+              const t = instant(text, ts, te);
+              check(good, Number.isNaN(t) ? text.slice(ts, te) : undefined, t, text.slice(vs, ve), vs, ve - vs);
+            }
+          }
+          from = nl + 1;
+        }
+      }
+      if (good.n > 0) yield good;
       if (input.bytesRead - reported >= 1 << 20) {
         reported = input.bytesRead;
         progress(reported);
@@ -404,27 +497,39 @@ export async function importCsv(deps: ImportDeps, file: string, opts: ImportOpti
   const offset = (passes - 1) * size;
   let known: KnownSamples | undefined = { t: new Float64Array(1 << 16), v: new Float64Array(1 << 16), count: 0 };
 
-  async function* samples(): AsyncGenerator<SampleRow[]> {
+  async function* samples(): AsyncGenerator<SampleColumns> {
+    // One context object and one `prev`, updated in place: nothing allocated per row.
+    const last: Sample = { t: 0, v: 0 };
+    const ctx: PlausibilityContext = { prev: undefined, at: 0, maxPowerW, raw: 0 };
     for await (const batch of validRows(file, opts, problem, (b) => opts.onProgress?.(offset + b, passes * size))) {
-      const out: SampleRow[] = [];
-      for (const row of batch) {
-        const v = factor === 1 ? row.raw : row.raw * factor;
-        const reason = checkPlausibility(kind, v, { prev, at: row.t, maxPowerW, raw: row.raw });
+      const out: SampleColumns = { entityId, t: new Float64Array(batch.n), v: new Float64Array(batch.n), count: 0 };
+      for (let i = 0; i < batch.n; i++) {
+        const t = batch.t[i];
+        const raw = batch.raw[i];
+        const v = factor === 1 ? raw : raw * factor;
+        ctx.prev = prev;
+        ctx.at = t;
+        ctx.raw = raw;
+        const reason = checkPlausibility(kind, v, ctx);
         if (reason !== null) {
           if (quarantined.length >= MAX_QUARANTINED) {
-            throw new ImportError('IMPORT_IMPLAUSIBLE', `more than ${MAX_QUARANTINED} readings are implausible (line ${row.line}: ${reason}); are the units right?`, { line: row.line, reason });
+            throw new ImportError('IMPORT_IMPLAUSIBLE', `more than ${MAX_QUARANTINED} readings are implausible (line ${batch.line[i]}: ${reason}); are the units right?`, { line: batch.line[i], reason });
           }
-          quarantined.push({ t: row.t, v, raw: row.text, reason });
+          quarantined.push({ t, v, raw: batch.text(i), reason });
           continue;
         }
-        prev = { t: row.t, v };
-        known = keep(known, row.t, v);
+        last.t = t;
+        last.v = v;
+        prev = last;
+        known = keep(known, t, v);
         stored += 1;
-        if (row.t < from) from = row.t;
-        if (row.t > to) to = row.t;
-        out.push({ entityId, t: row.t, v });
+        if (t < from) from = t;
+        if (t > to) to = t;
+        out.t[out.count] = t;
+        out.v[out.count] = v;
+        out.count += 1;
       }
-      if (out.length > 0) yield out;
+      if (out.count > 0) yield out;
     }
   }
 

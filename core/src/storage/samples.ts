@@ -19,6 +19,17 @@ export interface SampleRow {
   v: number | null;
 }
 
+/**
+ * Readings of one entity as columns (no nulls): what an importer produces without an object per
+ * row. `count` rows from the start of `t` and `v` are used.
+ */
+export interface SampleColumns {
+  entityId: string;
+  t: Float64Array;
+  v: Float64Array;
+  count: number;
+}
+
 /** Time range touched per entity, epoch ms, both ends inclusive (first and last reading). */
 export type TimeRanges = Map<string, { from: number; to: number }>;
 
@@ -193,7 +204,7 @@ interface HeldChunk { pieces: Buffer[]; ranges: TimeRanges; sorted: boolean; cou
  */
 export async function copySampleBatches(
   target: Kysely<Database> | pg.Pool,
-  batches: AsyncIterable<readonly SampleRow[]> | Iterable<readonly SampleRow[]>,
+  batches: AsyncIterable<readonly SampleRow[] | SampleColumns> | Iterable<readonly SampleRow[] | SampleColumns>,
   onProgressOrOptions?: ((rowsSoFar: number) => void) | CopyOptions,
 ): Promise<CopyResult> {
   const options: CopyOptions = typeof onProgressOrOptions === 'function' ? { onProgress: onProgressOrOptions } : (onProgressOrOptions ?? {});
@@ -288,25 +299,43 @@ export async function copySampleBatches(
     let lastAll: { from: number; to: number } | undefined;
     let lastPrefix = rowsOut.prefix('');
     for await (const batch of batches) {
-      for (let i = 0; i < batch.length; i++) {
-        const r = batch[i];
-        assertRow(r, count);
-        if (r.entityId !== lastId || lastChunk === undefined || lastAll === undefined) {
-          lastId = r.entityId;
-          lastPrefix = rowsOut.prefix(r.entityId);
-          lastChunk = chunkRanges.get(r.entityId);
+      const columns = isColumns(batch) ? batch : undefined;
+      const rows = columns ? undefined : (batch as readonly SampleRow[]);
+      const n = columns ? columns.count : rows!.length;
+      for (let i = 0; i < n; i++) {
+        let entityId: string;
+        let t: number;
+        let v: number | null;
+        if (columns) {
+          entityId = columns.entityId;
+          t = columns.t[i];
+          v = columns.v[i];
+          if (!Number.isFinite(t) || typeof entityId !== 'string' || entityId.length === 0) {
+            throw new TypeError(`invalid sample at index ${count}: ${JSON.stringify({ entityId, t, v })}`);
+          }
+        } else {
+          const r = rows![i];
+          assertRow(r, count);
+          entityId = r.entityId;
+          t = r.t;
+          v = r.v;
+        }
+        if (entityId !== lastId || lastChunk === undefined || lastAll === undefined) {
+          lastId = entityId;
+          lastPrefix = rowsOut.prefix(entityId);
+          lastChunk = chunkRanges.get(entityId);
           // A first row of its entity in this chunk: no earlier one to be out of order with.
-          if (!lastChunk) chunkRanges.set(r.entityId, (lastChunk = { from: r.t, to: Number.NEGATIVE_INFINITY }));
-          lastAll = ranges.get(r.entityId);
-          if (!lastAll) ranges.set(r.entityId, (lastAll = { from: r.t, to: r.t }));
+          if (!lastChunk) chunkRanges.set(entityId, (lastChunk = { from: t, to: Number.NEGATIVE_INFINITY }));
+          lastAll = ranges.get(entityId);
+          if (!lastAll) ranges.set(entityId, (lastAll = { from: t, to: t }));
         }
         const c = lastChunk;
-        if (r.t <= c.to) sorted = false;
-        if (r.t < c.from) c.from = r.t;
-        if (r.t > c.to) c.to = r.t;
-        if (r.t < lastAll.from) lastAll.from = r.t;
-        if (r.t > lastAll.to) lastAll.to = r.t;
-        rowsOut.row(lastPrefix, r.t, r.v);
+        if (t <= c.to) sorted = false;
+        if (t < c.from) c.from = t;
+        if (t > c.to) c.to = t;
+        if (t < lastAll.from) lastAll.from = t;
+        if (t > lastAll.to) lastAll.to = t;
+        rowsOut.row(lastPrefix, t, v);
         count += 1;
         inChunk += 1;
         if (inChunk >= chunkRows) {
@@ -484,6 +513,10 @@ async function copyLines(client: pg.PoolClient, statement: string, pieces: Buffe
   const w = new CopyWriter(client, statement);
   await w.write(pieces);
   await w.end();
+}
+
+function isColumns(x: readonly SampleRow[] | SampleColumns): x is SampleColumns {
+  return !Array.isArray(x);
 }
 
 function isPool(x: unknown): x is pg.Pool {

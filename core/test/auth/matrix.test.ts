@@ -60,6 +60,10 @@ const ROUTES: Record<string, Expectation> = {
   'GET /api/v1/energy/top': { url: `/api/v1/energy/top?${range}`, ok: 200 },
   'GET /api/v1/ws': { ok: 426 },
   'GET /api/v1/auth/status': { ok: 200 },
+  // OpenID Connect: public; the harness configures no provider, so starting or finishing a login is 404.
+  'GET /api/v1/auth/oidc': { ok: 200 },
+  'GET /api/v1/auth/oidc/login': { ok: 404 },
+  'GET /api/v1/auth/oidc/callback': { ok: 404 },
   'POST /api/v1/auth/onboarding': { payload: { email: 'late@example.org', password: 'long enough' }, ok: 409 },
   'POST /api/v1/auth/login': { payload: (c: Ctx) => ({ email: `nobody-${c.n()}@example.org`, password: 'not the password' }), ok: 401 },
   'POST /api/v1/auth/logout': { ok: 204, fresh: true },
@@ -85,6 +89,12 @@ const ROUTES: Record<string, Expectation> = {
   'PUT /api/v1/dashboards/:id': { url: (c: Ctx) => `/api/v1/dashboards/${c.dashboard}`, payload: {}, ok: 400 },
   'DELETE /api/v1/dashboards/:id': { url: '/api/v1/dashboards/00000000-0000-0000-0000-000000000000', ok: 404 },
   'GET /api/v1/cards': { ok: 200 },
+  // Messages: a conversation is named by its user; only that user and the admins take part.
+  'GET /api/v1/messages/unread': { ok: 200 },
+  'GET /api/v1/messages/conversations': { ok: 200 },
+  'GET /api/v1/messages/conversations/:user_id': { url: (c: Ctx) => `/api/v1/messages/conversations/${c.alice.id}`, ok: 200, own: true },
+  'POST /api/v1/messages/conversations/:user_id': { url: (c: Ctx) => `/api/v1/messages/conversations/${c.alice.id}`, payload: {}, ok: 400 },
+  'POST /api/v1/messages/conversations/:user_id/read': { url: (c: Ctx) => `/api/v1/messages/conversations/${c.alice.id}/read`, payload: {}, ok: 200, own: true },
 };
 
 function expected(access: RouteAccess, e: Expectation, caller: CallerName): number {
