@@ -34,6 +34,8 @@ import { userRoutes } from './routes/users.js';
 import { auditRoutes } from './routes/audit.js';
 import { dashboardRoutes } from './routes/dashboards.js';
 import { cardRoutes } from './routes/cards.js';
+import { oidcRoutes } from './routes/oidc.js';
+import type { OidcSettings } from '../auth/oidc.js';
 
 export const API_PREFIX = '/api/v1';
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -68,6 +70,10 @@ export interface BuildServerOptions {
   version?: string;
   /** Folder of the built dashboard served at `/` (default frontend/dist); false serves none. */
   frontendDir?: string | false;
+  /** OpenID Connect login; default the hub's config `auth.oidc` (none: not offered). */
+  oidc?: OidcSettings;
+  /** Serve HTTPS with this certificate and key (PEM); the CLI reads them from `http.tls_cert`/`http.tls_key`. */
+  https?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** One registered API route and the access it declared (issue 4's authorization matrix walks these). */
@@ -124,6 +130,8 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     trustProxy: opts.trustProxy ?? false,
     // Entity ids contain dots; keep paths exact otherwise.
     routerOptions: { ignoreTrailingSlash: false },
+    // Typed as the plain http server: only the listening socket differs, and only the CLI listens.
+    ...(opts.https ? ({ https: opts.https } as object) : {}),
   });
 
   // The API speaks JSON only: a text/plain body is a client mistake (415), not a string to validate.
@@ -219,6 +227,7 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     await auditRoutes(scope, deps);
     await dashboardRoutes(scope, deps);
     await cardRoutes(scope, deps);
+    await oidcRoutes(scope, deps, opts.oidc ?? hub.config.oidc);
   });
 
   const gateway = registerWsGateway(app, hub, policy, opts.ws);

@@ -127,10 +127,44 @@ export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
     integrations,
     demo: Boolean(opts.demo || args.demo || file.demo === true),
     mqtt: { ...mqtt, source: { file: display || 'environment', line: lines.get('mqtt') ?? 1, path: 'mqtt', lines: mqttLines } },
-    ...(Array.isArray((file.http as { cors_origins?: unknown } | undefined)?.cors_origins)
-      ? { http: { corsOrigins: (file.http as { cors_origins: string[] }).cors_origins } } : {}),
+    ...httpSection(file, envValues, configDir, cwd),
+    ...oidcSection(file),
     ...readAutomations(file, lines, display, configFile ? configDir : undefined, cwd),
     ...(cardsDirRaw ? { cardsDir: path.resolve(configDir, cardsDirRaw) } : {}),
+  };
+}
+
+/** `http`: CORS origins, and the TLS files (from the file: relative to it; from the environment: to the cwd). */
+function httpSection(file: Record<string, unknown>, envValues: Record<string, unknown>, configDir: string, cwd: string): Pick<HubConfig, 'http'> {
+  const raw = (file.http as { cors_origins?: string[]; tls_cert?: string; tls_key?: string } | undefined) ?? {};
+  const tlsPath = (key: 'tls_cert' | 'tls_key'): string | undefined => {
+    const fromEnv = envValues[`http.${key}`] as string | undefined;
+    if (fromEnv !== undefined) return path.resolve(cwd, fromEnv);
+    return raw[key] ? path.resolve(configDir, raw[key]) : undefined;
+  };
+  const http: NonNullable<HubConfig['http']> = {};
+  if (Array.isArray(raw.cors_origins)) http.corsOrigins = raw.cors_origins;
+  const tlsCert = tlsPath('tls_cert');
+  const tlsKey = tlsPath('tls_key');
+  if (tlsCert) http.tlsCert = tlsCert;
+  if (tlsKey) http.tlsKey = tlsKey;
+  return Object.keys(http).length > 0 ? { http } : {};
+}
+
+/** `auth.oidc` as OidcSettings (the schema has checked it). */
+function oidcSection(file: Record<string, unknown>): Pick<HubConfig, 'oidc'> {
+  const raw = (file.auth as { oidc?: Record<string, unknown> } | undefined)?.oidc;
+  if (!raw) return {};
+  return {
+    oidc: {
+      issuer: raw.issuer as string,
+      clientId: raw.client_id as string,
+      clientSecret: raw.client_secret as string,
+      ...(typeof raw.redirect_uri === 'string' ? { redirectUri: raw.redirect_uri } : {}),
+      ...(Array.isArray(raw.scopes) ? { scopes: raw.scopes as string[] } : {}),
+      ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
+      ...(typeof raw.create_users === 'boolean' ? { createUsers: raw.create_users } : {}),
+    },
   };
 }
 
@@ -303,7 +337,10 @@ const ENV_KEYS = Object.entries(configSchema.properties)
   // Options of a section (`mqtt.url`) may come from the environment too; their key is the dotted path.
   .concat(Object.entries(configSchema.properties.mqtt.properties)
     .filter(([, s]) => 'x-env' in s)
-    .map(([key, s]) => ({ key: `mqtt.${key}`, name: (s as { 'x-env': string })['x-env'], schema: s as Record<string, unknown> })));
+    .map(([key, s]) => ({ key: `mqtt.${key}`, name: (s as { 'x-env': string })['x-env'], schema: s as Record<string, unknown> })))
+  .concat(Object.entries(configSchema.properties.http.properties)
+    .filter(([, s]) => 'x-env' in s)
+    .map(([key, s]) => ({ key: `http.${key}`, name: (s as { 'x-env': string })['x-env'], schema: s as Record<string, unknown> })));
 
 const envValidators = new Map(ENV_KEYS.map(({ key, schema }) => [key, createAjv().compile(schema)]));
 

@@ -10,6 +10,7 @@ import type {
 } from '../sdk/types.js';
 import type { Sample } from '../energy/types.js';
 import type { AuthService } from '../auth/service.js';
+import type { OidcSettings } from '../auth/oidc.js';
 import type { Caller } from '../auth/caller.js';
 import type { NotificationService } from '../notifications/service.js';
 
@@ -38,7 +39,14 @@ export interface HubConfig {
    */
   mqtt?: MqttSection;
   /** The `http` section: origins allowed to call the API from a browser (CORS). */
-  http?: { corsOrigins?: string[] };
+  http?: {
+    corsOrigins?: string[];
+    /** Absolute paths of the PEM certificate and key (`http.tls_cert`/`http.tls_key`, JOULEHUB_TLS_CERT/KEY): serve HTTPS. */
+    tlsCert?: string;
+    tlsKey?: string;
+  };
+  /** OpenID Connect login (`auth.oidc`). */
+  oidc?: OidcSettings;
   /** Absolute folder of third-party card modules (`dashboard.cards_dir`), served at /cards/. */
   cardsDir?: string;
 }
