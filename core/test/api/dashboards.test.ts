@@ -6,33 +6,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Caller } from '../../src/auth/caller.js';
+import { allowAll } from '../../src/api/access.js';
 import { ConfigFileError, loadConfig } from '../../src/hub/config.js';
 import { describeDb } from '../support/db.js';
-import { expectProblem, startApi, type ApiHarness } from './harness.js';
+import { expectProblem, startApi, type ApiHarness, type TestUser } from './harness.js';
 
 interface Summary { id: string; title: string; position: number; version: number; card_count: number }
 interface Card { id: string; w: number; h?: number; config: { type: string; [k: string]: unknown } }
 interface Full extends Summary { cards: Card[] }
 
-/** A stand-in access policy (issue 4 replaces it): the caller is whoever `x-test-user` names; a user sees devices they own. */
-function standInPolicy(owners: Record<string, string>) {
-  const callerOf = (user: unknown): Caller => (typeof user === 'string'
-    ? { kind: 'session', userId: user, role: user.startsWith('admin') ? 'admin' : 'user', scopes: ['read', 'write'] }
-    : { kind: 'anonymous', userId: null, role: null, scopes: [] });
-  return {
-    authorize(request: { headers: Record<string, unknown>; caller?: Caller }) {
-      request.caller = callerOf(request.headers['x-test-user']);
-    },
-    canSeeDevice(request: { caller?: Caller }, deviceId: string) {
-      const c = request.caller;
-      return c?.role === 'admin' || (c?.userId != null && owners[deviceId] === c.userId);
-    },
-  };
-}
-
-async function addDevice(h: ApiHarness, id: string, entities: { key: string; kind: 'power' | 'switch' | 'energy_total'; role?: 'grid' | 'pv' }[], maxPowerW?: number) {
-  await h.hub.devices.upsert({ id, name: `${id} name`, ...(maxPowerW ? { maxPowerW } : {}) }, null);
+async function addDevice(
+  h: ApiHarness, id: string, entities: { key: string; kind: 'power' | 'switch' | 'energy_total'; role?: 'grid' | 'pv' }[], maxPowerW?: number, ownerId?: string,
+) {
+  await h.hub.devices.upsert({ id, name: `${id} name`, ...(maxPowerW ? { maxPowerW } : {}), ...(ownerId ? { ownerId } : {}) }, null);
   for (const e of entities) await h.hub.entities.register(id, { key: e.key, kind: e.kind, ...(e.role ? { role: e.role } : {}) });
 }
 
@@ -42,7 +28,7 @@ describeDb('API dashboards', (target) => {
   let h: ApiHarness;
   afterEach(async () => { await h?.close(); });
 
-  describe('without authentication (one shared set of dashboards)', () => {
+  describe('one signed-in caller', () => {
     beforeEach(async () => { h = await startApi(target.url); });
 
     it('generates the first dashboard from the devices, once, and restores what is saved', async () => {
@@ -139,42 +125,62 @@ describeDb('API dashboards', (target) => {
     });
   });
 
-  describe('per user', () => {
+  describe('per user (real accounts and sessions)', () => {
+    let alice: TestUser;
+    let bob: TestUser;
     beforeEach(async () => {
-      h = await startApi(target.url, { server: { access: standInPolicy({ alice_meter: 'alice', bob_meter: 'bob' }) } as never });
-      await addDevice(h, 'alice_meter', [{ key: 'power', kind: 'power' }]);
-      await addDevice(h, 'bob_meter', [{ key: 'power', kind: 'power' }]);
+      h = await startApi(target.url);
+      alice = await h.createUser();
+      bob = await h.createUser();
+      await addDevice(h, 'alice_meter', [{ key: 'power', kind: 'power' }], undefined, alice.id);
+      await addDevice(h, 'bob_meter', [{ key: 'power', kind: 'power' }], undefined, bob.id);
     });
-    const as = (user: string | undefined, opts: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: object }) =>
-      h.app.inject({ ...opts, headers: user ? { 'x-test-user': user } : {} });
+    const as = (user: TestUser | undefined, opts: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: object }) =>
+      (user ? h.app.inject({ ...opts, headers: user.headers }) : h.anonymous.inject(opts));
 
     it('generates each user\'s first dashboard from their own devices only', async () => {
-      const [a] = (await as('alice', { url: '/api/v1/dashboards' })).json().data as Summary[];
-      const [b] = (await as('bob', { url: '/api/v1/dashboards' })).json().data as Summary[];
+      const [a] = (await as(alice, { url: '/api/v1/dashboards' })).json().data as Summary[];
+      const [b] = (await as(bob, { url: '/api/v1/dashboards' })).json().data as Summary[];
       expect(a.id).not.toBe(b.id);
-      const text = JSON.stringify((await as('alice', { url: `/api/v1/dashboards/${a.id}` })).json());
+      const text = JSON.stringify((await as(alice, { url: `/api/v1/dashboards/${a.id}` })).json());
       expect(text).toContain('alice_meter');
       expect(text).not.toContain('bob_meter');
     });
 
     it('never lets a user see, change or delete another user\'s dashboard', async () => {
-      const [a] = (await as('alice', { url: '/api/v1/dashboards' })).json().data as Summary[];
-      const mine = (await as('alice', { url: `/api/v1/dashboards/${a.id}` })).json() as Full;
+      const [a] = (await as(alice, { url: '/api/v1/dashboards' })).json().data as Summary[];
+      const mine = (await as(alice, { url: `/api/v1/dashboards/${a.id}` })).json() as Full;
 
-      expectProblem(await as('bob', { url: `/api/v1/dashboards/${a.id}` }), 404, 'DASHBOARD_NOT_FOUND');
-      expectProblem(await as('bob', { method: 'PUT', url: `/api/v1/dashboards/${a.id}`, payload: { title: 'owned', cards: [] } }), 404, 'DASHBOARD_NOT_FOUND');
-      expectProblem(await as('bob', { method: 'DELETE', url: `/api/v1/dashboards/${a.id}` }), 404, 'DASHBOARD_NOT_FOUND');
+      expectProblem(await as(bob, { url: `/api/v1/dashboards/${a.id}` }), 404, 'DASHBOARD_NOT_FOUND');
+      expectProblem(await as(bob, { method: 'PUT', url: `/api/v1/dashboards/${a.id}`, payload: { title: 'owned', cards: [] } }), 404, 'DASHBOARD_NOT_FOUND');
+      expectProblem(await as(bob, { method: 'DELETE', url: `/api/v1/dashboards/${a.id}` }), 404, 'DASHBOARD_NOT_FOUND');
       // An admin has their own dashboards too, not everyone's.
-      expectProblem(await as('admin-1', { url: `/api/v1/dashboards/${a.id}` }), 404, 'DASHBOARD_NOT_FOUND');
-      const bobs = (await as('bob', { url: '/api/v1/dashboards' })).json().data as Summary[];
+      expectProblem(await as(h.admin, { url: `/api/v1/dashboards/${a.id}` }), 404, 'DASHBOARD_NOT_FOUND');
+      const bobs = (await as(bob, { url: '/api/v1/dashboards' })).json().data as Summary[];
       expect(bobs.map((d) => d.id)).not.toContain(a.id);
+      expect((await as(alice, { url: `/api/v1/dashboards/${a.id}` })).json()).toEqual(mine);
 
-      expect((await as('alice', { url: `/api/v1/dashboards/${a.id}` })).json()).toEqual(mine);
+      // Alice's API token works on alice's dashboards (it acts as her).
+      const token = await h.createToken(alice.headers, { scopes: ['read'] });
+      expect((await h.app.inject({ url: `/api/v1/dashboards/${a.id}`, headers: token.headers })).json()).toEqual(mine);
     });
 
     it('asks an anonymous caller to sign in', async () => {
       expectProblem(await as(undefined, { url: '/api/v1/dashboards' }), 401, 'UNAUTHORIZED');
       expectProblem(await as(undefined, { method: 'POST', url: '/api/v1/dashboards', payload: { title: 'x' } }), 401, 'UNAUTHORIZED');
+    });
+  });
+
+  describe('with authentication turned off (allowAll): the install\'s own dashboards', () => {
+    beforeEach(async () => { h = await startApi(target.url, { server: { access: allowAll } }); });
+
+    it('every caller shares one set of dashboards', async () => {
+      const first = (await h.anonymous.inject({ url: '/api/v1/dashboards' })).json().data as Summary[];
+      expect(first).toHaveLength(1);
+      await h.anonymous.inject({ method: 'POST', url: '/api/v1/dashboards', payload: { title: 'Second' } });
+      expect(((await h.anonymous.inject({ url: '/api/v1/dashboards' })).json().data as Summary[]).map((d) => d.title)).toEqual(['Home', 'Second']);
+      const rows = await h.hub.db.selectFrom('dashboards').select(['user_id']).execute();
+      expect(rows.map((r) => r.user_id)).toEqual([null, null]);
     });
   });
 
@@ -185,11 +191,8 @@ describeDb('API dashboards', (target) => {
 
     const start = async (cardsDir: string | undefined) => {
       h = await startApi(target.url);
-      // The harness builds its HubConfig by hand; set the option as loadConfig would, then rebuild the server.
-      await h.app.close();
-      const { buildServer } = await import('../../src/api/server.js');
+      // The harness builds its HubConfig by hand; set the option as loadConfig would.
       (h.hub.config as { cardsDir?: string }).cardsDir = cardsDir;
-      h.app = await buildServer(h.hub);
     };
 
     it('lists the card modules of the folder and serves them; nothing else', async () => {
@@ -203,7 +206,7 @@ describeDb('API dashboards', (target) => {
       expect(list.statusCode, list.body).toBe(200);
       expect((list.json().data as { file: string; url: string }[]).map((c) => [c.file, c.url]))
         .toEqual([['acme-card.js', '/cards/acme-card.js'], ['b.mjs', '/cards/b.mjs']]);
-      const js = await h.app.inject({ url: '/cards/acme-card.js' });
+      const js = await h.anonymous.inject({ url: '/cards/acme-card.js' }); // public, like the dashboard's files
       expect(js.statusCode).toBe(200);
       expect(js.headers['content-type']).toMatch(/^text\/javascript/);
       expect(js.body).toContain('acme-card');
@@ -216,10 +219,7 @@ describeDb('API dashboards', (target) => {
     it('lists nothing without a folder, or when the folder is missing', async () => {
       await start(undefined);
       expect((await h.app.inject({ url: '/api/v1/cards' })).json()).toEqual({ data: [] });
-      await h.app.close();
-      const { buildServer } = await import('../../src/api/server.js');
       (h.hub.config as { cardsDir?: string }).cardsDir = path.join(dir, 'nope');
-      h.app = await buildServer(h.hub);
       expect((await h.app.inject({ url: '/api/v1/cards' })).json()).toEqual({ data: [] });
     });
   });

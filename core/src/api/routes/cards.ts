@@ -31,9 +31,9 @@ export async function listCardModules(dir: string): Promise<CardModule[]> {
 }
 
 export async function cardRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const dir = deps.hub.config.cardsDir;
   let warned = false;
   const list = async (): Promise<CardModule[]> => {
+    const dir = deps.hub.config.cardsDir;
     if (!dir) return [];
     try {
       return await listCardModules(dir);
@@ -67,6 +67,7 @@ export async function cardRoutes(app: FastifyInstance, deps: RouteDeps): Promise
   // Outside /api: public like the rest of the dashboard's static files.
   app.get<{ Params: { file: string } }>(`${CARDS_URL_PREFIX}:file`, { config: { access: 'public' } }, async (request, reply) => {
     const { file } = request.params;
+    const dir = deps.hub.config.cardsDir;
     if (!dir || !CARD_FILE.test(file)) throw new ApiError('NOT_FOUND', `No card module "${file}"`);
     let body: Buffer;
     try {
