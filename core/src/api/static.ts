@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { ApiError } from './errors.js';
 
@@ -61,7 +61,9 @@ export async function registerFrontend(app: FastifyInstance, dir: string): Promi
     // One route per built file, so the catch-all below is the only wildcard.
     wildcard: false,
     preCompressed: true,
-    index: 'index.html',
+    // `/` goes through the catch-all below: the plugin's own index route answers 404 when the
+    // browser accepts compressed encodings and index.html has no precompressed twin.
+    index: false,
     cacheControl: false,
     dotfiles: 'ignore',
     schemaHide: true,
@@ -71,9 +73,11 @@ export async function registerFrontend(app: FastifyInstance, dir: string): Promi
     },
   });
 
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+  const dashboard = async (request: FastifyRequest, reply: FastifyReply) => {
     const url = pathOf(request.url);
     if (NOT_DASHBOARD.test(url) || hasExtension(url)) notFound(request.url);
     return reply.header('cache-control', 'no-cache').sendFile('index.html');
-  });
+  };
+  app.get('/', { schema: { hide: true } }, dashboard);
+  app.get('/*', { schema: { hide: true } }, dashboard);
 }
