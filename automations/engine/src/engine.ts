@@ -273,14 +273,16 @@ export class AutomationEngine implements AutomationService {
   }
 
   /** Schema, devices that exist, and devices the owner may see and control. */
-  private check(definition: unknown, owner: Owner): Rule {
+  private check(definition: unknown, owner: Owner, caller?: CallerLike): Rule {
     const problems = ruleProblems(definition);
     if (problems.length) throw new AutomationError('RULE_INVALID', `The rule is invalid: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
     const rule = definition as Rule;
     const missing: RuleProblem[] = [];
     for (const ref of referencedDevices(rule)) {
       if (!this.hub.devices.get(ref.device)) missing.push({ path: ref.path, message: `names no device "${ref.device}"` });
-      else if (!this.ownerMay(owner, ref.device)) throw new AutomationError('RULE_FORBIDDEN', `Device "${ref.device}" (${ref.path}) is not yours to automate`);
+      else if (!this.ownerMay(owner, ref.device) || (caller && !this.opts.canSeeDevice(caller, this.hub.devices.get(ref.device)!))) {
+        throw new AutomationError('RULE_FORBIDDEN', `Device "${ref.device}" (${ref.path}) is not yours to automate`);
+      }
     }
     if (missing.length) throw new AutomationError('RULE_INVALID', missing.map((p) => `${p.path} ${p.message}`).join('; '), missing);
     return rule;
@@ -298,7 +300,7 @@ export class AutomationEngine implements AutomationService {
 
   async create(definition: Record<string, unknown>, caller: CallerLike): Promise<AutomationView> {
     const owner: Owner = caller.kind === 'system' ? { id: null, role: 'admin' } : { id: caller.userId, role: caller.role };
-    const rule = this.check(definition, owner);
+    const rule = this.check(definition, owner, caller);
     if (this.entries.has(rule.id)) throw new AutomationError('RULE_EXISTS', `An automation "${rule.id}" already exists`);
     await this.hub.db.insertInto('automations').values({
       id: rule.id, owner_id: owner.id, owner_role: owner.role, definition: JSON.stringify(rule),
@@ -319,7 +321,7 @@ export class AutomationEngine implements AutomationService {
       else merged[k] = v;
     }
     if (merged.id !== id) throw new AutomationError('RULE_INVALID', 'id cannot change', [{ path: 'id', message: 'cannot change' }]);
-    const rule = this.check(merged, entry.owner);
+    const rule = this.check(merged, entry.owner, caller);
     await this.hub.db.updateTable('automations')
       .set({ definition: JSON.stringify(rule), paused_reason: null, paused_at: null, updated_at: new Date(this.hub.clock.now()) })
       .where('id', '=', id).execute();

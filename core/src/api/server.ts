@@ -27,6 +27,8 @@ import { quarantineRoutes } from './routes/quarantine.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { readingRoutes } from './routes/readings.js';
 import { energyRoutes } from './routes/energy.js';
+import { automationRoutes } from './routes/automations.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { messageRoutes } from './routes/messages.js';
 import { authRoutes } from './routes/auth.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -220,6 +222,8 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     await quarantineRoutes(scope, deps);
     await integrationRoutes(scope, deps);
     await energyRoutes(scope, deps);
+    await automationRoutes(scope, deps);
+    await notificationRoutes(scope, deps);
     await messageRoutes(scope, deps);
     await authRoutes(scope, deps);
     await tokenRoutes(scope, deps);
