@@ -5,7 +5,6 @@
  * edit and remove the card; each fires `card-action` for the dashboard to apply.
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
-import { stringify } from 'yaml';
 import { loadCardClass } from '../cards/registry.js';
 import type { CardElement, HubConnection } from '../cards/types.js';
 import type { Placement } from './model.js';
@@ -148,7 +147,7 @@ export class CardSlot extends LitElement {
     const name = String((p.config as { name?: unknown })?.name ?? p.config?.type ?? 'card');
     const body = this.error !== undefined
       ? html`<div class="error-card" role="alert"><strong>This card cannot be shown</strong><div class="message">${this.error}</div>
-          <pre>${stringify(p.config ?? {})}</pre></div>`
+          <pre>${JSON.stringify(p.config ?? {}, null, 2)}</pre></div>`
       : this.card ? html`<div class="holder">${this.card}</div>` : html`<div class="loading">Loading…</div>`;
     if (!this.editing) return body;
     const id = p.id;

@@ -202,7 +202,7 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
       return slot.shadowRoot.querySelector('[role=alert]').textContent.replace(/\s+/g, ' ');
     });
     expect(shown).toContain('This card cannot be shown');
-    expect(shown).toContain('max: -1');
+    expect(shown).toContain('"max": -1');
     const banner = await page.evaluate(() => (document.querySelector('jh-dashboard') as any).shadowRoot.querySelector('.problem')?.textContent);
     expect(banner).toMatch(/\/cards\/broken-card\.js failed to load/);
   });
