@@ -95,6 +95,21 @@ const ROUTES: Record<string, Expectation> = {
   'GET /api/v1/messages/conversations/:user_id': { url: (c: Ctx) => `/api/v1/messages/conversations/${c.alice.id}`, ok: 200, own: true },
   'POST /api/v1/messages/conversations/:user_id': { url: (c: Ctx) => `/api/v1/messages/conversations/${c.alice.id}`, payload: {}, ok: 400 },
   'POST /api/v1/messages/conversations/:user_id/read': { url: (c: Ctx) => `/api/v1/messages/conversations/${c.alice.id}/read`, payload: {}, ok: 200, own: true },
+  // Automations and notifications: a user's own; another's (or a missing one) is not found.
+  'GET /api/v1/automations': { ok: 200 },
+  'POST /api/v1/automations': { payload: {}, ok: 400 },
+  'GET /api/v1/automations/:id': { url: '/api/v1/automations/nothing', ok: 404 },
+  'PATCH /api/v1/automations/:id': { url: '/api/v1/automations/nothing', payload: {}, ok: 400 },
+  'DELETE /api/v1/automations/:id': { url: '/api/v1/automations/nothing', ok: 404 },
+  'POST /api/v1/automations/:id/backtest': { url: '/api/v1/automations/nothing/backtest', payload: { start: '2018-08-24T00:00:00Z', end: '2018-08-25T00:00:00Z' }, ok: 404 },
+  'GET /api/v1/automations/:id/runs': { url: '/api/v1/automations/nothing/runs', ok: 404 },
+  'POST /api/v1/automations/:id/webhook': { url: '/api/v1/automations/nothing/webhook', ok: 404 },
+  'GET /api/v1/notifications': { ok: 200 },
+  'POST /api/v1/notifications/:id/read': { url: '/api/v1/notifications/1/read', ok: 404 },
+  // OpenID Connect, not configured here.
+  'GET /api/v1/auth/oidc': { ok: 200 },
+  'GET /api/v1/auth/oidc/login': { ok: 404 },
+  'GET /api/v1/auth/oidc/callback': { ok: 404 },
 };
 
 function expected(access: RouteAccess, e: Expectation, caller: CallerName): number {
