@@ -9,7 +9,8 @@ export default defineConfig({
     include: timescale ? ['core/test/timescale/**/*.test.ts'] : ['core/test/**/*.test.ts', 'integrations/*/test/**/*.test.ts', 'automations/*/test/**/*.test.ts', 'frontend/test/**/*.test.ts'],
     exclude: timescale ? [] : ['core/test/timescale/**', '**/node_modules/**'],
     // Starts one embedded PostgreSQL server per run (and checks JOULEHUB_TEST_DATABASE_URL) for storage suites.
-    globalSetup: ['core/test/support/global-setup.ts'],
+    // Builds frontend/dist when stale, for the end-to-end suites (frontend/test/e2e).
+    globalSetup: ['core/test/support/global-setup.ts', 'frontend/test/e2e/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -149,6 +149,7 @@ export class JhApp extends LitElement {
   }
 
   private setConnected(up: boolean): void {
+    if (up && !this.connected) (this.pageEl as { reconnected?: () => void } | undefined)?.reconnected?.();
     this.connected = up;
     clearTimeout(this.offlineTimer);
     if (up) this.offline = false;
@@ -232,6 +233,7 @@ export class JhApp extends LitElement {
 
   static override styles = css`
     :host { display: flex; flex-direction: column; min-height: 100vh; }
+    *, *::before, *::after { box-sizing: border-box; }
     header {
       background: var(--jh-header-bg); color: var(--jh-header-fg);
       display: flex; flex-wrap: wrap; align-items: center; gap: 0.25rem 1rem; padding: 0.5rem 1rem;

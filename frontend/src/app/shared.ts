@@ -4,6 +4,7 @@ import type { AppContext } from './context.js';
 
 export const pageStyles = css`
   :host { display: block; color: var(--jh-fg); }
+  *, *::before, *::after { box-sizing: border-box; }
   h1 { font-size: 1.4rem; margin: 0 0 1rem; }
   h2 { font-size: 1.1rem; margin: 1.5rem 0 0.5rem; }
   a { color: var(--jh-accent); }
@@ -61,6 +62,11 @@ export class JhPage extends LitElement {
 
   /** Runs when the page is shown with new params (override to load data). */
   protected load(): void | Promise<void> {}
+
+  /** The live connection came back: a page whose loading failed tries again. */
+  reconnected(): void {
+    if ((this as { error?: unknown }).error) void this.load();
+  }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if ((changed.has('params') || changed.has('ctx')) && this.ctx) void this.load();
