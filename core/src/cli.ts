@@ -87,14 +87,17 @@ async function start(opts: { config?: string; demo?: boolean }): Promise<void> {
     hub = await createHub(config, { log });
     const { ensureAdminFromEnv } = await import('./auth/bootstrap.js');
     await ensureAdminFromEnv(hub.auth, process.env, log);
+    // HTTPS when a certificate and key are configured (session cookies are then Secure).
+    const { loadTls } = await import('./auth/tls.js');
+    const tls = loadTls(config);
     const { buildServer } = await import('./api/server.js');
     // Sessions and API tokens are checked on every route (buildServer's default policy).
-    app = await buildServer(hub);
+    app = await buildServer(hub, tls ? { https: tls } : {});
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-    const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+    const url = `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
     log.info({ url, database: hub.database.kind }, `Joulehub is running at ${url}`);
     await hub.start();
     if (config.demo) log.info({ instance: DEMO_INSTANCE.name }, 'demo household replaying; readings and energy appear within a minute');
