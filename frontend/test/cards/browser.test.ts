@@ -28,6 +28,8 @@ customElements.define('acme-card', AcmeCard);
 (window.customCards ??= []).push({ type: 'acme-card', name: 'ACME meter', description: 'A third-party card' });
 `;
 const BROKEN_CARD = `throw new Error('broken-card exploded while loading');`;
+/** The third-party card example of README.md ("Cards"), as a card author would copy it. */
+const README_CARD = (/```js\n(class MeterCard[\s\S]*?)```/.exec(readFileSync(path.join(here, '../../../README.md'), 'utf8')) ?? [])[1] ?? '';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 
@@ -53,6 +55,7 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
     mkdirSync(cards);
     writeFileSync(path.join(cards, 'acme-card.js'), ACME_CARD);
     writeFileSync(path.join(cards, 'broken-card.js'), BROKEN_CARD);
+    writeFileSync(path.join(cards, 'meter-card.js'), README_CARD);
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const file = url.pathname.startsWith('/cards/') ? path.join(cards, path.basename(url.pathname))
@@ -482,5 +485,21 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
     expect(boxes[0][1]).toBe(grid);
     expect(boxes[1][1]).toBe(grid);
     expect(boxes[1][2]).toBeGreaterThan(boxes[0][2]);
+  });
+  it('the README\'s third-party card example loads from the cards folder, is offered in the picker and shows live values', async () => {
+    expect(README_CARD).toContain("customElements.define('meter-card'");
+    await mount([{ id: 'm', w: 3, config: { type: 'custom:meter-card', entity: 'a.power' } }, { id: 'bad', w: 3, config: { type: 'custom:meter-card' } }], { customCards: ['meter-card.js'] });
+    await setState('a.power', 42);
+    const [m, bad] = await slots();
+    expect(m.text).toBe('42 W');
+    expect(bad.error).toBe('meter card: "entity" is required');
+    const dash = page.locator('jh-dashboard');
+    await dash.getByRole('button', { name: 'Edit dashboard' }).click();
+    await dash.getByRole('button', { name: 'Add card' }).click();
+    await dash.locator('dialog.picker-dialog button[data-type=meter-card]').click();
+    await settled();
+    expect(await page.evaluate(() => (document.querySelector('jh-dashboard') as any).model.cards[2].config)).toEqual({ type: 'custom:meter-card', entity: 'a.power' });
+    expect((await slots())[2].text).toBe('42 W');
+    expect(errors).toEqual([]);
   });
 });
