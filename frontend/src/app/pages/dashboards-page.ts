@@ -25,7 +25,15 @@ export class JhDashboardsPage extends JhPage {
       this.missing = true;
       return;
     }
-    this.el ??= document.createElement('jh-dashboard') as DashboardElement;
+    if (!this.el) {
+      this.el = document.createElement('jh-dashboard') as DashboardElement;
+      // Switching dashboards inside the view keeps the URL in step (reload and bookmarks).
+      this.el.addEventListener('dashboard-changed', (ev) => {
+        const id = (ev as CustomEvent<{ id?: string }>).detail?.id;
+        const url = id ? `/dashboards/${encodeURIComponent(id)}` : '/';
+        if (location.pathname !== url) history.replaceState(null, '', url);
+      });
+    }
     this.el.hub = this.ctx.conn;
     if (this.params.id) this.el.dashboardId = this.params.id;
     else delete this.el.dashboardId;
