@@ -28,7 +28,7 @@ export function historySource(hours: number): { kind: 'raw' } | { kind: 'rollup'
 }
 
 type Point = [number, number | null];
-interface HistoryData { series: { entity: string; points: Point[] }[]; source: ReturnType<typeof historySource> }
+interface HistoryData { series: { entity: string; name: string; points: Point[] }[]; source: ReturnType<typeof historySource> }
 
 const MAX_LIVE_POINTS = 20_000;
 
@@ -85,6 +85,14 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
     const start = end - c.hours * 3_600_000;
     const source = historySource(c.hours);
     const iso = (t: number) => new Date(t).toISOString();
+    const devices = await hub.devices().catch(() => [] as Device[]);
+    // "Kitchen fridge" for fridge.power; the key too when one device has several series here.
+    const nameOf = (entity: string) => {
+      const [device, key] = entity.split('.');
+      const shared = c.entities.filter((e) => e.startsWith(`${device}.`)).length > 1;
+      const name = devices.find((d) => d.id === device)?.name;
+      return name ? (shared ? `${name} ${key}` : name) : entity;
+    };
     const series = await Promise.all(c.entities.map(async (entity) => {
       if (source.kind === 'raw') {
         const points: Point[] = [];
@@ -97,11 +105,11 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
           if (!res.next) break;
           from = res.next;
         }
-        return { entity, points };
+        return { entity, name: nameOf(entity), points };
       }
       const res = await hub.api<{ data: { datetime: string; value: number }[] }>(
         `/energy${query({ entity, start: iso(start), end: iso(end), interval: source.interval, tz: this.timeZone })}`);
-      return { entity, points: res.data.map((d): Point => [Date.parse(d.datetime), (d.value * 1000) / source.bucketHours]) };
+      return { entity, name: nameOf(entity), points: res.data.map((d): Point => [Date.parse(d.datetime), (d.value * 1000) / source.bucketHours]) };
     }));
     return { series, source };
   }
@@ -128,7 +136,7 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
       yAxis: { type: 'value', name: raw ? 'W' : 'W (avg)', axisLabel: { color: t.muted }, splitLine: { lineStyle: { color: t.grid } } },
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
       // A power reading holds until the next one, so raw samples are drawn as steps.
-      series: this.data.series.map((s) => ({ type: 'line', name: s.entity, data: s.points, showSymbol: false, connectNulls: false, ...(raw ? { step: 'end' } : {}) })),
+      series: this.data.series.map((s) => ({ type: 'line', name: s.name, data: s.points, showSymbol: false, connectNulls: false, ...(raw ? { step: 'end' } : {}) })),
     };
     this.host.on(el).setOption(this.chartOption, { replaceMerge: ['series'] });
   }

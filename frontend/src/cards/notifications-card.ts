@@ -47,7 +47,7 @@ export class NotificationsCard extends DataCard<NotificationsConfig, Notificatio
 
   static getStubConfig(_e: Entity[], _d: Device[]): NotificationsConfig { return { type: 'notifications', limit: 5 }; }
 
-  override getCardSize(): number { return 2 + Math.min(this.config?.limit ?? 5, 6); }
+  override getCardSize(): number { return 2 + Math.min(this.config?.limit ?? 5, 4); }
 
   private offFrame?: () => void;
 

@@ -396,6 +396,7 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
     expect(new Set(out.paths)).toEqual(new Set(['/history?entity=a.power', '/energy?entity=a.power']));
     expect(out.energyQuery).toMatch(/interval=hour/);
     expect(out.day.step).toBe('end');
+    expect(out.day.name).toBe('Device A');
     // The live state was appended to the raw series; the rollups are average watts (0.5 kWh in an hour = 500 W).
     expect(out.day.data.map((p: [number, number]) => p[1])).toEqual([100, 250, 400]);
     expect(out.month.data.map((p: [number, number]) => p[1])).toEqual([500, 250]);
