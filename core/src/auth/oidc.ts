@@ -4,7 +4,7 @@
  * attempt under its random `state` (which the browser also carries in a cookie, so a callback
  * cannot be replayed into someone else's browser); `finish()` exchanges the code, checks the ID
  * token, and finds the account by the provider's *verified* email, or creates one (a `user` without
- * a password) when `create_users` allows it. The session is then made by AuthService.createSession
+ * a password) when `create_users` allows it (default: when the hub's registration is open). The session is then made by AuthService.createSession
  * like any login.
  *
  * Plain http is accepted only for an issuer on a loopback address (a provider on the same machine);
@@ -28,7 +28,10 @@ export interface OidcSettings {
   scopes?: string[];
   /** Button label for the login page (default "Single sign-on"). */
   name?: string;
-  /** Create an account (role user) for a verified email without one (default true). */
+  /**
+   * Create an account (role user) for a verified email without one. Default: as the hub's
+   * registration setting says (open: yes; invite-only: no), so a public provider cannot open the hub.
+   */
   createUsers?: boolean;
 }
 
@@ -164,9 +167,8 @@ export class OidcLogin {
     }
     let user = await this.auth.users.getByEmail(email);
     if (!user) {
-      if (this.settings.createUsers === false) {
-        throw new OidcError('FORBIDDEN', `no account for ${email}; ask an admin to create one`);
-      }
+      const create = this.settings.createUsers ?? (await this.auth.settings.registration()) === 'open';
+      if (!create) throw new OidcError('FORBIDDEN', `no account for ${email}; ask an admin to create one (or invite you)`);
       user = await this.auth.users.create({ email, role: 'user', name: typeof claims.name === 'string' ? claims.name : null });
       await this.auth.record({ actor: user, action: 'register', target: user.id, ip: meta.ip ?? null, detail: { via: 'oidc', issuer: this.settings.issuer } });
     }

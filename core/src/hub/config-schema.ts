@@ -348,7 +348,7 @@ export const configSchema = {
             redirect_uri: { type: 'string', pattern: '^https?://', title: 'Redirect URI', description: 'The callback registered at the provider; default: <the hub as the browser reaches it>/api/v1/auth/oidc/callback.', default: '', examples: ['https://energy.example.org/api/v1/auth/oidc/callback'] },
             scopes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, title: 'Scopes', description: 'Scopes to ask for; must give an email.', default: ['openid', 'email', 'profile'], examples: [['openid', 'email']] },
             name: { type: 'string', minLength: 1, maxLength: 60, title: 'Button label', description: 'What the login page calls this way of logging in.', default: 'Single sign-on', examples: ['Home login'] },
-            create_users: { type: 'boolean', title: 'Create accounts', description: 'Create an account (role user) for a verified email without one; false: only existing accounts may log in this way.', default: true, examples: [false] },
+            create_users: { type: 'boolean', title: 'Create accounts', description: 'Create an account (role user) for a verified email without one. Unset: only while registration is open (the admin setting); false: only existing accounts may log in this way.', default: false, examples: [true] },
           },
         },
       },

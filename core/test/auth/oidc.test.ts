@@ -137,8 +137,10 @@ describeDb('OpenID Connect login', (target) => {
     await h?.close();
   });
 
-  it('logs a new verified email in through the provider: account created, session cookie, back to the page', async () => {
+  it('logs a new verified email in through the provider while registration is open: account created, session cookie, back to the page', async () => {
     await start();
+    const open = await h.app.inject({ method: 'PUT', url: '/api/v1/settings/registration', payload: { registration: 'open' } });
+    expect(open.statusCode, open.body).toBe(200);
     expect((await fetch(`${hubUrl}/api/v1/auth/oidc`)).status).toBe(200);
     expect(await (await fetch(`${hubUrl}/api/v1/auth/oidc`)).json()).toEqual({ enabled: true, name: 'Home login', login_url: '/api/v1/auth/oidc/login' });
 
@@ -168,8 +170,8 @@ describeDb('OpenID Connect login', (target) => {
     expect(me.user.id).toBe(existing.id);
   });
 
-  it('refuses an unverified email, an unknown account when accounts are not created, and a callback from another browser', async () => {
-    await start({ createUsers: false });
+  it('refuses an unverified email, a new email on an invite-only hub, and a callback from another browser', async () => {
+    await start();
     const mallory = new Browser();
     const refused = await mallory.request(await throughProvider(mallory, 'mallory'));
     expect(refused.status).toBe(403);
@@ -180,6 +182,7 @@ describeDb('OpenID Connect login', (target) => {
     const noAccount = await newcomer.request(await throughProvider(newcomer, 'newcomer'));
     expect(noAccount.status).toBe(403);
     expect(((await noAccount.json()) as { detail: string }).detail).toMatch(/no account for new@example\.org/u);
+    expect(await h.hub.auth.users.getByEmail('new@example.org')).toBeUndefined();
 
     // A callback URL handed to someone else's browser (no state cookie) logs nobody in.
     await h.createUser({ email: 'alice@example.org' });
@@ -191,8 +194,8 @@ describeDb('OpenID Connect login', (target) => {
     expect(victim.cookies.has('joulehub_session')).toBe(false);
   });
 
-  it('only returns to paths on the hub', async () => {
-    await start();
+  it('creates accounts when create_users says so, and only returns to paths on the hub', async () => {
+    await start({ createUsers: true });
     const browser = new Browser();
     const done = await browser.request(await throughProvider(browser, 'newcomer', '//evil.example/phish'));
     expect(done.status).toBe(302);

@@ -81,7 +81,7 @@ export async function oidcRoutes(app: FastifyInstance, deps: RouteDeps, settings
       tags: ['auth'],
       summary: "The identity provider's redirect back: logs in (session cookie) and redirects into the dashboard",
       description: 'Finds the account by the verified email the provider vouches for, or creates one (role user) '
-        + 'unless auth.oidc.create_users is false.',
+        + 'when auth.oidc.create_users is true, or unset while registration is open.',
       response: { ...redirect, ...problemResponses(401, 403, 404, 503) },
     },
   }, async (request, reply) => {
