@@ -106,10 +106,6 @@ const ROUTES: Record<string, Expectation> = {
   'POST /api/v1/automations/:id/webhook': { url: '/api/v1/automations/nothing/webhook', ok: 404 },
   'GET /api/v1/notifications': { ok: 200 },
   'POST /api/v1/notifications/:id/read': { url: '/api/v1/notifications/1/read', ok: 404 },
-  // OpenID Connect, not configured here.
-  'GET /api/v1/auth/oidc': { ok: 200 },
-  'GET /api/v1/auth/oidc/login': { ok: 404 },
-  'GET /api/v1/auth/oidc/callback': { ok: 404 },
 };
 
 function expected(access: RouteAccess, e: Expectation, caller: CallerName): number {
