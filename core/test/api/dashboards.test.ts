@@ -165,6 +165,14 @@ describeDb('API dashboards', (target) => {
       expect((await h.app.inject({ url: `/api/v1/dashboards/${a.id}`, headers: token.headers })).json()).toEqual(mine);
     });
 
+    it('deleting an account deletes its dashboards, and nobody else\'s', async () => {
+      await as(alice, { url: '/api/v1/dashboards' });
+      await as(bob, { url: '/api/v1/dashboards' });
+      await h.hub.auth.users.delete(alice.id);
+      const owners = (await h.hub.db.selectFrom('dashboards').select('user_id').execute()).map((r) => r.user_id);
+      expect(owners).toEqual([bob.id]);
+    });
+
     it('asks an anonymous caller to sign in', async () => {
       expectProblem(await as(undefined, { url: '/api/v1/dashboards' }), 401, 'UNAUTHORIZED');
       expectProblem(await as(undefined, { method: 'POST', url: '/api/v1/dashboards', payload: { title: 'x' } }), 401, 'UNAUTHORIZED');

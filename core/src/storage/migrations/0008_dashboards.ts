@@ -12,7 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('dashboards')
     .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text')
+    // Deleting an account deletes its dashboards (0005_auth's users, like its sessions and tokens).
+    .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('position', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('layout', 'jsonb', (c) => c.notNull())
