@@ -129,6 +129,8 @@ export class WsClient {
       this.send({ type: 'error', ...idPart, code: 'forbidden', message: result.reason });
       return;
     }
+    // Only changes go out: a client repeating "start" on every keystroke sends the other side one frame.
+    if ((state === 'start') === this.typingIn.has(conversation)) return;
     if (state === 'start') this.typingIn.add(conversation);
     else this.typingIn.delete(conversation);
     this.opts.hub.bus.emit('user_frame', result.event);
