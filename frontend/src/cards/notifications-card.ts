@@ -43,6 +43,8 @@ export class NotificationsCard extends DataCard<NotificationsConfig, Notificatio
     li { padding: 6px 0; border-bottom: 1px solid var(--jh-border, #eef0f4); }
     li.warning strong, li.critical strong, li.error strong { color: var(--jh-bad, #b42318); }
     li.unread strong::before { content: '● '; color: var(--jh-accent, #1570ef); }
+    button.read { font: 12px system-ui, sans-serif; margin-top: 2px; padding: 2px 8px; border-radius: 6px; border: 1px solid var(--jh-border, #b9c0cc);
+      background: var(--jh-surface, #fff); color: inherit; cursor: pointer; }
   `];
 
   static getStubConfig(_e: Entity[], _d: Device[]): NotificationsConfig { return { type: 'notifications', limit: 5 }; }
@@ -89,6 +91,18 @@ export class NotificationsCard extends DataCard<NotificationsConfig, Notificatio
     this.requestUpdate();
   }
 
+  /** Marks one read through the API; the list shows it read once the hub confirms. */
+  async markRead(id: string): Promise<void> {
+    try {
+      const n = await this.hub!.api<Record<string, unknown>>(`/notifications/${encodeURIComponent(id)}/read`, { method: 'POST' });
+      if (Array.isArray(this.data)) this.data = this.data.map((x) => (x.id === id ? { ...x, ...toNotification(n), read: true } : x));
+      this.loadError = undefined;
+    } catch (err) {
+      this.loadError = (err as Error).message;
+    }
+    this.requestUpdate();
+  }
+
   protected renderCard(c: NotificationsConfig) {
     const data = this.data;
     return html`<h2>${c.name ?? 'Notifications'}</h2>${this.status()}
@@ -96,7 +110,8 @@ export class NotificationsCard extends DataCard<NotificationsConfig, Notificatio
         : data && data.length === 0 ? html`<div class="muted">No notifications</div>`
           : html`<ul aria-live="polite">${(data ?? []).map((n) => html`<li class="${n.level} ${n.read ? '' : 'unread'}">
               <strong>${n.title}</strong> ${n.at ? html`<small class="muted">${formatDateTime(n.at, this.locale, this.timeZone)}</small>` : ''}
-              <div>${n.message}</div></li>`)}</ul>`}`;
+              <div>${n.message}</div>
+              ${n.read ? '' : html`<button type="button" class="read" @click=${() => this.markRead(n.id)} aria-label=${`Mark "${n.title}" read`}>Mark read</button>`}</li>`)}</ul>`}`;
   }
 }
 

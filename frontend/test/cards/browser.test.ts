@@ -368,6 +368,12 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
     const text = (await slots())[0].text;
     expect(text).toContain('Over consumption');
     expect(text).toContain('Fridge used 2.1 kWh in an hour');
+    await page.evaluate(() => {
+      (window as any).hub.routes.push(['POST /notifications/x1/read', () => ({ id: 'x1', title: 'Over consumption', message: 'Fridge used 2.1 kWh in an hour', created_at: '2026-11-23T10:00:00Z', level: 'warning', read_at: '2026-11-23T10:05:00Z' })]);
+    });
+    await page.locator('jh-dashboard').getByRole('button', { name: 'Mark "Over consumption" read' }).click();
+    await expect.poll(() => page.locator('jh-dashboard').getByRole('button', { name: 'Mark "Over consumption" read' }).count()).toBe(0);
+    expect(await page.evaluate(() => (window as any).hub.calls.filter((c: any) => c.method === 'POST').map((c: any) => c.path))).toEqual(['/notifications/x1/read']);
   });
   it('history reads raw samples for a day and hourly rollups (as average power) for a month', async () => {
     await mount([
