@@ -181,19 +181,20 @@ export class Router {
     for (const r of msg.readings) {
       if (!dev.entities.has(r.key)) continue;
       let value = r.value;
-      const entityId = `${id}.${r.key}`;
-      if (epochs?.has(r.key) && typeof value === 'number') value = this.opts.counters.adjust(entityId, value, epochs.get(r.key));
+      // The entity id is spelled out only where it is needed, not for every reading of the hot path.
+      if (epochs?.has(r.key) && typeof value === 'number') value = this.opts.counters.adjust(`${id}.${r.key}`, value, epochs.get(r.key));
       try {
         this.ctx.report(id, r.key, value, r.at);
       } catch (err) {
         // The entity was deleted meanwhile (API): forget it, so the next message registers it again.
         dev.entities.delete(r.key);
         dev.info = '';
-        this.ctx.log.warn({ err, entityId }, 'reading for an entity the hub no longer has; registering it again with the next message');
+        this.ctx.log.warn({ err, entityId: `${id}.${r.key}` }, 'reading for an entity the hub no longer has; registering it again with the next message');
         continue;
       }
       n++;
       if (value === 'on' || value === 'off') {
+        const entityId = `${id}.${r.key}`;
         this.switchStates.set(entityId, value);
         this.commands.observe(entityId, value);
       }
