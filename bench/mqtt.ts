@@ -32,9 +32,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BROKER = { host: '127.0.0.1', port: 1883 };
 const DEVICES = 10;
 const READINGS_PER_MESSAGE = 7;
-/** The throughput run is paced at the target: a flood only measures how fast Mosquitto's queues overflow. */
 const TARGET_READINGS = 50_000;
-const GEN2_RATE = TARGET_READINGS / READINGS_PER_MESSAGE;
+/**
+ * The throughput run is paced, 10% above the target: a flood only measures how fast Mosquitto's
+ * queues overflow, and a load of exactly the target could never measure as reaching it (the rate
+ * counts from the first publish until the last reading is stored, so any delay at all puts it
+ * below). Offered more than the target, the hub must still store at least the target rate.
+ */
+const OFFERED_READINGS = 55_000;
+const GEN2_RATE = OFFERED_READINGS / READINGS_PER_MESSAGE;
 /**
  * The load generator publishes at QoS 0, as Tasmota does by default: at QoS 1 mqtt.js spends more
  * CPU on acknowledgements than the hub spends on the readings, on the same two cores. Loss anywhere
@@ -304,7 +310,7 @@ const cpuText = (t: Throughput) =>
   `CPU over ${fmt(t.seconds, 1)} s: broker ${fmt(t.cpu.broker, 1)} s, hub ${fmt(t.cpu.hub, 1)} s, PostgreSQL ${fmt(t.cpu.db, 1)} s, load generator ${fmt(t.cpu.load, 1)} s`;
 
 export async function benchMqtt(opts: { quick: boolean }): Promise<string[]> {
-  const target = '≥ 50,000 /s, zero loss';
+  const target = `≥ ${fmt(TARGET_READINGS)} /s, zero loss`;
   if (!(await reachable())) {
     const why = `not run: no Mosquitto at ${BROKER.host}:${BROKER.port}`;
     return [`| MQTT readings from Mosquitto into PostgreSQL | ${why} | ${target} | — |`, `| MQTT publish → state p99 at 10,000 readings/s | ${why} | — | — |`];
@@ -335,7 +341,7 @@ export async function benchMqtt(opts: { quick: boolean }): Promise<string[]> {
     const s = median(sim.map((x) => x.rate));
     const mid = gen.find((x) => x.rate === g) ?? gen[0];
     return [
-      `| MQTT readings from Mosquitto through the hub into PostgreSQL, sustained | **${fmt(g)} readings/s** (${fmt(g / READINGS_PER_MESSAGE)} messages/s; runs: ${gen.map((x) => fmt(x.rate)).join(', ')}); lost: ${gen.map((x) => x.lost).join(', ')}; last reading stored ${gen.map((x) => fmt(x.drain, 2)).join(', ')} s after the last publish | ${target} | an mqtt.js load generator (its own process, same machine) offers ${fmt(TARGET_READINGS)} readings/s for ${fmt(messages / GEN2_RATE, 1)} s: ${fmt(messages)} Shelly Gen2 NotifyStatus messages (7 readings each, device timestamps) from ${DEVICES} devices, published at QoS ${PUB_QOS} to Mosquitto ${BROKER.host}:${BROKER.port}, paced on a 2 ms timer; the hub's MQTT integration subscribes at QoS ${SUB_QOS}. Rate = readings ÷ (first publish → \`hub.flush()\` done: rows and ledger written); loss = readings − rows in \`samples\`. CPU of the median run: ${cpuText(mid)}; 1-minute load average before the runs: ${fmt(load, 2)} on ${os.cpus().length} CPUs |`,
+      `| MQTT readings from Mosquitto through the hub into PostgreSQL, sustained | **${fmt(g)} readings/s** (${fmt(g / READINGS_PER_MESSAGE)} messages/s; runs: ${gen.map((x) => fmt(x.rate)).join(', ')}); lost: ${gen.map((x) => x.lost).join(', ')}; last reading stored ${gen.map((x) => fmt(x.drain, 2)).join(', ')} s after the last publish | ${target} | an mqtt.js load generator (its own process, same machine) offers ${fmt(OFFERED_READINGS)} readings/s (10% above the target) for ${fmt(messages / GEN2_RATE, 1)} s: ${fmt(messages)} Shelly Gen2 NotifyStatus messages (7 readings each, device timestamps) from ${DEVICES} devices, published at QoS ${PUB_QOS} to Mosquitto ${BROKER.host}:${BROKER.port}, paced on a 2 ms timer; the hub's MQTT integration subscribes at QoS ${SUB_QOS}. Rate = readings ÷ (first publish → \`hub.flush()\` done: rows and ledger written); loss = readings − rows in \`samples\`. CPU of the median run: ${cpuText(mid)}; 1-minute load average before the runs: ${fmt(load, 2)} on ${os.cpus().length} CPUs |`,
       `| MQTT one-reading messages, same path, as fast as the publisher can | **${fmt(s)} readings/s** (runs: ${sim.map((x) => fmt(x.rate)).join(', ')}); lost: ${sim.map((x) => x.lost).join(', ')} | — | ${fmt(simMessages)} metering-simulator JSON messages (one reading each, device timestamps), published in batches of 1,000 awaiting each batch; otherwise as above — per message, the broker hop and MQTT decoding dominate |`,
       `| MQTT publish → state latency at a paced 10,000 readings/s | **p99 ${fmt(lat.p99, 1)} ms** (p50 ${fmt(lat.p50, 1)} ms, max ${fmt(lat.max, 1)} ms; ${fmt(lat.samples)} messages, ${fmt(lat.achieved)} readings/s achieved) | — | ${latSeconds} s of Gen2 NotifyStatus messages paced on a 2 ms timer (${fmt(10_000 / READINGS_PER_MESSAGE)} messages/s × 7 readings) through Mosquitto, published from the benchmark process; time from \`publish()\` to the hub's \`state_changed\` for that message's power value |`,
     ];
