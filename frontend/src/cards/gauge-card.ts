@@ -42,7 +42,6 @@ export class GaugeCard extends JhCard<GaugeConfig> {
   static override styles = [cardStyles, css`
     svg { width: 100%; max-height: 150px; display: block; }
     .track { stroke: var(--jh-track, #e6e9ef); }
-    .value { transition: stroke-dashoffset 0.4s ease; }
     .center { text-align: center; margin-top: -36px; }
   `];
 

@@ -49,6 +49,9 @@ export function registerBuiltinCards(): void {
   }
 }
 
+/** Settles when the third-party modules the hub lists have been imported (or failed). */
+let customModulesSettled: Promise<unknown> = Promise.resolve();
+
 /** How long a card type may take to define its element before the card shows an error. */
 export const DEFINE_TIMEOUT_MS = 5000;
 
@@ -68,8 +71,15 @@ export async function loadCardClass(type: unknown, timeoutMs = DEFINE_TIMEOUT_MS
       throw new Error(`The ${builtin.name} card could not be loaded: ${(err as Error).message}`);
     }
   }
-  const defined = customElements.get(name);
+  let defined = customElements.get(name);
   if (defined) return defined as unknown as CardClass;
+  if (!builtin) {
+    // A third-party element is defined by its module: once the modules are in, it exists or never will.
+    await customModulesSettled;
+    defined = customElements.get(name);
+    if (defined) return defined as unknown as CardClass;
+    timeoutMs = Math.min(timeoutMs, 500);
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
@@ -86,7 +96,13 @@ export async function loadCardClass(type: unknown, timeoutMs = DEFINE_TIMEOUT_MS
 export interface CardModuleResult { url: string; error?: string }
 
 /** Imports every third-party card module the hub lists; one failing module never stops the others. */
-export async function loadCustomCardModules(hub: HubConnection): Promise<CardModuleResult[]> {
+export function loadCustomCardModules(hub: HubConnection): Promise<CardModuleResult[]> {
+  const loading = importCustomCardModules(hub);
+  customModulesSettled = loading;
+  return loading;
+}
+
+async function importCustomCardModules(hub: HubConnection): Promise<CardModuleResult[]> {
   let modules: { url: string }[];
   try {
     modules = (await hub.api<{ data: { url: string }[] }>('/cards')).data;

@@ -118,8 +118,7 @@ export class JhDashboard extends LitElement {
     const hub = this.hub!;
     this.problem = undefined;
     try {
-      // Third-party cards first, so their elements exist when the grid asks for them.
-      await this.customModules;
+      // Third-party modules load meanwhile; a slot of a custom card waits for them (registry.ts).
       const list = (await hub.api<{ data: Summary[] }>('/dashboards')).data;
       this.list = list;
       const target = id && list.some((d) => d.id === id) ? id : list[0]?.id;
