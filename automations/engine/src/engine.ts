@@ -103,6 +103,21 @@ export class AutomationEngine implements AutomationService {
         paused: row.paused_reason ? { reason: row.paused_reason, at: iso(row.paused_at as Date) } : null,
       });
     }
+    // The owner's role as the user store has it now (a demoted admin's rules lose the other devices;
+    // a deleted user's rules act on nothing).
+    for (const entry of this.entries.values()) await this.refreshOwner(entry);
+    // Energy firings already made in the last two days (once per device and period, across restarts).
+    const since = new Date(this.hub.clock.now() - 2 * 86_400_000);
+    const done = await this.hub.db.selectFrom('automation_runs').select(['rule_id', 'trigger'])
+      .where('started_at', '>=', since).where('result', 'in', ['done', 'failed', 'cancelled']).execute();
+    for (const row of done) {
+      const key = (row.trigger as { key?: unknown }).key;
+      if (typeof key === 'string') {
+        const set = this.firedKeys.get(row.rule_id) ?? new Set<string>();
+        set.add(key);
+        this.firedKeys.set(row.rule_id, set);
+      }
+    }
     for (const entry of this.entries.values()) this.startEntry(entry);
     this.log.info({ rules: this.entries.size }, 'automation engine started');
   }
@@ -114,10 +129,22 @@ export class AutomationEngine implements AutomationService {
 
   // --- running ------------------------------------------------------------------------------------
 
+  private readonly firedKeys = new Map<string, Set<string>>();
+
+  private async refreshOwner(entry: Entry): Promise<void> {
+    if (entry.owner.id === null) return;
+    try {
+      const user = await this.hub.auth.users.get(entry.owner.id);
+      entry.owner = { id: entry.owner.id, role: user?.role ?? null };
+    } catch (err) {
+      this.log.warn({ err, rule: entry.rule.id }, 'could not look up the rule owner; keeping the stored role');
+    }
+  }
+
   private startEntry(entry: Entry): void {
     if (this.stopped) return;
     const env = this.liveEnv(entry);
-    entry.runner = new RuleRunner(entry.rule, entry.owner, env);
+    entry.runner = new RuleRunner(entry.rule, entry.owner, env, this.firedKeys.get(entry.rule.id));
     try {
       entry.runner.start(entry.paused?.reason);
     } catch (err) {
@@ -229,6 +256,11 @@ export class AutomationEngine implements AutomationService {
   }
 
   private async record(run: RunRecord): Promise<void> {
+    if (run.trigger.key && run.result !== 'skipped' && run.result !== 'paused') {
+      const set = this.firedKeys.get(run.ruleId) ?? new Set<string>();
+      set.add(run.trigger.key);
+      this.firedKeys.set(run.ruleId, set);
+    }
     try {
       await this.hub.db.insertInto('automation_runs').values({
         rule_id: run.ruleId,

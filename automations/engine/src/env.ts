@@ -27,7 +27,7 @@ export interface RunRecord {
   startedAt: number;
   finishedAt: number | null;
   /** When the trigger happened (for energy triggers the end of the 15-minute bucket that crossed the limit). */
-  trigger: { type: string; time: number; explanation: string };
+  trigger: { type: string; time: number; explanation: string; key?: string };
   conditions: { condition: string; result: boolean }[];
   actions: { action: string; ok: boolean; attempts?: number; detail?: string; error?: string }[];
   result: 'done' | 'failed' | 'skipped' | 'paused' | 'cancelled';

@@ -24,6 +24,8 @@ export interface Firing {
   periodEnd?: number;
   /** Extra facts for built-in actions (the period's energy …). */
   facts?: Record<string, string | number>;
+  /** Identifies a once-per-period firing (`device@periodStart`), recorded so a restart does not repeat it. */
+  key?: string;
 }
 
 /** Actions plus the internal ones built-in types use. */
@@ -52,9 +54,22 @@ function periodOf(t: number, period: 'hour' | 'day', tz: string): [number, numbe
   return [start, nextPeriodStart(start, period, tz)];
 }
 
+/**
+ * "10:00–11:00" for an hour, the local date for a day; on the autumn DST night the two 02:00 hours
+ * carry their UTC offsets ("02:00–02:00" would say nothing).
+ */
+export function periodLabel(start: number, end: number, period: 'hour' | 'day', tz: string): string {
+  if (period === 'day') return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(start));
+  const from = hhmm(localHours(start, tz));
+  const to = hhmm(localHours(end, tz));
+  if (end - start === 3_600_000 && (Number(to.slice(0, 2)) - Number(from.slice(0, 2)) + 24) % 24 === 1) return `${from}–${to}`;
+  const offset = (t: number) => new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'shortOffset' }).formatToParts(new Date(t)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  return `${from} ${offset(start)}–${to} ${offset(end)}`;
+}
+
 export class RuleRunner {
-  private running: Promise<void> | undefined;
-  private abort: AbortController | undefined;
+  /** Runs in progress per subject (a device, a period; '' for the rule as a whole). */
+  private readonly runs = new Map<string, { task: Promise<void>; abort: AbortController }>();
   private queue: Promise<void> = Promise.resolve();
   private recent: number[] = [];
   private stopped = false;
@@ -64,7 +79,9 @@ export class RuleRunner {
   /** Energy checks in progress (serialized, so one period cannot fire twice). */
   private work: Promise<void> = Promise.resolve();
 
-  constructor(readonly rule: Rule, readonly owner: Owner, private readonly env: Env) {}
+  constructor(readonly rule: Rule, readonly owner: Owner, private readonly env: Env, fired?: Iterable<string>) {
+    for (const key of fired ?? []) this.fired.add(key);
+  }
 
   get tz(): string {
     return this.rule.tz ?? this.env.tz;
@@ -134,7 +151,7 @@ export class RuleRunner {
 
   stop(): void {
     this.stopped = true;
-    this.abort?.abort(new Error('rule stopped'));
+    for (const r of this.runs.values()) r.abort.abort(new Error('rule stopped'));
   }
 
   /** The webhook trigger (POST /api/v1/automations/{id}/webhook). */
@@ -290,9 +307,9 @@ export class RuleRunner {
             const cross = energyCrossing(buckets.filter((b) => b.start >= start && b.start < end), limit, end);
             if (!cross) continue;
             this.fired.add(key);
-            const span = `${hhmm(localHours(start, this.tz))}–${hhmm(localHours(end, this.tz))}`;
+            const span = periodLabel(start, end, period, this.tz);
             void this.fire({
-              type: 'energy', time: cross.time, deviceId: id, periodEnd: end,
+              type: 'energy', time: cross.time, deviceId: id, periodEnd: end, key,
               explanation: `energy of ${id} ${span} = ${fmtKwh(cross.kwh)} by ${hhmm(localHours(cross.time, this.tz))} > ${fmtKwh(limit)}`,
               facts: { kwh: cross.kwh, limit, span, name: d.name, address: d.address ?? 'no address' },
             });
@@ -428,7 +445,7 @@ export class RuleRunner {
     const evaluated = conditions.map((c) => ({ condition: describeCondition(c), result: evalCondition(c, ctx) }));
     const base = (): RunRecord => ({
       ruleId: this.rule.id, owner: this.owner.id, startedAt: env.clock.now(), finishedAt: null,
-      trigger: { type: f.type, time: f.time, explanation: f.explanation }, conditions: evaluated, actions: [],
+      trigger: { type: f.type, time: f.time, explanation: f.explanation, ...(f.key ? { key: f.key } : {}) }, conditions: evaluated, actions: [],
       result: 'done', explanation: f.explanation, error: null, switches: [],
     });
     if (evaluated.some((c) => !c.result)) {
@@ -456,11 +473,13 @@ export class RuleRunner {
     }
     this.recent.push(now);
     const mode = this.rule.mode ?? 'single';
-    if (this.running && mode === 'single') return;
-    if (this.running && mode === 'restart') this.abort?.abort(new Error('restarted by a new trigger'));
+    // Modes apply per subject: one device's over-consumption does not swallow another's.
+    const subject = f.key ?? f.deviceId ?? '';
+    const current = this.runs.get(subject);
+    if (current && mode === 'single') return;
+    if (current && mode === 'restart') current.abort.abort(new Error('restarted by a new trigger'));
+    const controller = new AbortController();
     const go = async () => {
-      const controller = new AbortController();
-      this.abort = controller;
       const run = base();
       run.startedAt = env.clock.now();
       await this.execute(this.plan(f), run, controller.signal, f);
@@ -478,11 +497,12 @@ export class RuleRunner {
       })();
       this.queue = task.catch(() => undefined);
     } else task = go();
-    this.running = task;
+    const entry = { task, abort: controller };
+    this.runs.set(subject, entry);
     try {
       await task;
     } finally {
-      if (this.running === task) this.running = undefined;
+      if (this.runs.get(subject) === entry) this.runs.delete(subject);
     }
   }
 

@@ -79,6 +79,32 @@ describeDb('automations: over-consumption', (target) => {
     expect(runs[0]!.explanation).toContain('energy of heater 10:00–11:00 = 1 kWh');
   });
 
+  it('cuts hours in the zone on the autumn DST night (two 02:00 hours) and does not fire again after a restart', async () => {
+    const night = Date.parse('2026-10-25T00:00:00Z'); // 02:00 CEST; 01:00Z is 02:00 CET
+    h = await startEngine(target.url, {
+      now: new Date(night).toISOString(),
+      tz: 'Europe/Berlin',
+      devices: meter('energy_interval'),
+      rules: [{ id: 'budget', type: 'over_consumption' }],
+    });
+    // 0.3 kWh per quarter-hour for two hours: 1.2 kWh in each of the two 02:00 hours.
+    for (let q = 0; q < 8; q++) h.report('heater.energy', 0.3, night + q * 15 * MIN);
+    await h.clock.set(night + 2 * HOUR);
+    await h.flush();
+    const runs = await h.runs('budget');
+    expect(runs.map((r) => r.trigger.time)).toEqual(['2026-10-25T01:00:00.000Z', '2026-10-25T02:00:00.000Z']);
+    expect(runs.map((r) => r.explanation!.split(';')[0])).toEqual([
+      'energy of heater 02:00 GMT+2–02:00 GMT+1 = 1.2 kWh by 02:00 > 1 kWh',
+      'energy of heater 02:00–03:00 = 1.2 kWh by 03:00 > 1 kWh',
+    ]);
+    // A restart: the same readings sent again (and one more) do not fire for those hours again.
+    await h.restart();
+    for (let q = 0; q < 8; q++) h.report('heater.energy', 0.3, night + q * 15 * MIN);
+    h.report('heater.energy', 0.1, night + 2 * HOUR);
+    await h.flush();
+    expect(await h.runs('budget')).toHaveLength(2);
+  });
+
   it('fires an energy trigger for a day limit', async () => {
     h = await startEngine(target.url, {
       now: new Date(at(0)).toISOString(),

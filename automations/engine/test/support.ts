@@ -46,6 +46,8 @@ export interface EngineHarness {
   flush(): Promise<void>;
   runs(ruleId?: string): Promise<RunRow[]>;
   notifications(): Promise<{ user_id: string | null; device_id: string | null; rule_id: string | null; title: string; message: string; level: string; created_at: Date }[]>;
+  /** Stops the hub and starts another on the same database and clock (a restart). */
+  restart(): Promise<void>;
   /** Commands as `HH:MM command entity` in the hub's zone-free UTC form. */
   log(): string[];
   close(): Promise<void>;
@@ -96,13 +98,20 @@ export async function startEngine(dbUrl: string, opts: {
     integrations: [{ id: 'fake', name: 'fake' }], demo: false,
     ...(opts.rules ? { automations: opts.rules } : {}),
   };
-  const hub = await createHub(config, { clock, databaseUrl: db.url, log: silentLogger(), statePersistMs: HOUR, loadIntegration: async () => fake as never });
-  await hub.start();
-  await settle();
-  const engine = hub.automations as AutomationEngine;
-  if (!engine) throw new Error('the automation engine did not start');
+  const boot = async () => {
+    const hub = await createHub(config, { clock, databaseUrl: db.url, log: silentLogger(), statePersistMs: HOUR, loadIntegration: async () => fake as never });
+    await hub.start();
+    await settle();
+    const engine = hub.automations as AutomationEngine;
+    if (!engine) throw new Error('the automation engine did not start');
+    return { hub, engine };
+  };
   const h: EngineHarness = {
-    hub, clock, db, engine, commands,
+    ...(await boot()), clock, db, commands,
+    async restart() {
+      await h.hub.stop();
+      Object.assign(h, await boot());
+    },
     failCommands(n) { failing = n; },
     report(entityId, value, at) {
       const [deviceId, key] = entityId.split('.');
@@ -113,27 +122,27 @@ export async function startEngine(dbUrl: string, opts: {
       const end = clock.now() + ms;
       while (clock.now() < end) {
         await clock.advance(Math.min(step, end - clock.now()));
-        await engine.idle();
+        await h.engine.idle();
       }
     },
     async flush() {
-      await hub.flush();
+      await h.hub.flush();
       await settle();
-      await engine.idle();
+      await h.engine.idle();
     },
     async runs(ruleId) {
-      let q = hub.db.selectFrom('automation_runs').selectAll();
+      let q = h.hub.db.selectFrom('automation_runs').selectAll();
       if (ruleId) q = q.where('rule_id', '=', ruleId);
       return (await q.orderBy('id').execute()) as unknown as RunRow[];
     },
     async notifications() {
-      return hub.db.selectFrom('notifications').selectAll().orderBy('id').execute() as never;
+      return h.hub.db.selectFrom('notifications').selectAll().orderBy('id').execute() as never;
     },
     log() {
       return commands.map((c) => `${c.at.slice(11, 16)} ${c.command}${c.params?.level ? `(${String(c.params.level)})` : ''} ${c.entityId}`);
     },
     async close() {
-      await hub.stop();
+      await h.hub.stop();
       await db.drop();
       rmSync(dir, { recursive: true, force: true });
     },
