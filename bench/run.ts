@@ -7,6 +7,7 @@
  *   stall    the hub's largest event-loop stall during ingest                       target < 20 ms
  *   idle     RSS of an idle hub process and of its embedded PostgreSQL
  *   mqtt     readings from Mosquitto through the hub (issue 3; bench/mqtt.ts)
+ *   frontend the dashboard in Chromium: initial JS, first card, CPU under live updates (issue 5; bench/frontend.ts)
  *
  * Everything runs on the embedded PostgreSQL server the hub starts by default, in a throwaway data
  * directory, unless JOULEHUB_BENCH_DATABASE_URL names another server. `--quick` shrinks the data
@@ -28,6 +29,7 @@ import { importCsv } from '../core/src/import/csv-import.js';
 import { recomputeAll } from '../core/src/storage/ledger.js';
 import { copySamples, type SampleRow } from '../core/src/storage/samples.js';
 import { benchMqtt } from './mqtt.js';
+import { benchFrontend } from './frontend.js';
 import { fmt, median, percentile, say } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -313,6 +315,8 @@ async function main(): Promise<void> {
     const idle = await benchIdle();
     say('MQTT');
     const mqttRows = await benchMqtt({ quick });
+    say('dashboard (Chromium)');
+    const frontendRows = await benchFrontend({ quick });
 
     const ingestRate = median(ingest.map((x) => x.rate));
     const importRate = median(imports.map((x) => x.rate));
@@ -332,6 +336,7 @@ async function main(): Promise<void> {
       `| idle hub process RSS | **${fmt(idle.hubMb)} MB** | — | \`npm start\` equivalent on an empty data directory, healthy after ${fmt(idle.startSeconds, 1)} s, VmRSS 10 s later |`,
       `| idle embedded PostgreSQL RSS | **${fmt(idle.dbMb)} MB** over ${idle.dbProcesses} processes | — | summed VmRSS of the postmaster and its children (shared memory is counted in each, so an upper bound); clean stop on SIGTERM: ${idle.stoppedCleanly ? 'yes' : 'NO'} |`,
       ...mqttRows,
+      ...frontendRows,
       '',
     ];
     if (quick) {
