@@ -8,12 +8,27 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 export const REDACTED = '[redacted]';
 
 /** Keys whose values never reach a log line, matched case-insensitively at any depth by redactSecrets. */
-export const SECRET_KEYS = ['password', 'passwd', 'token', 'secret', 'authorization', 'cookie', 'apiKey', 'api_key', 'databaseUrl', 'database_url'];
+export const SECRET_KEYS = [
+  'password', 'passwd', 'token', 'secret', 'authorization', 'cookie', 'apiKey', 'api_key', 'databaseUrl', 'database_url',
+  // Accounts (issue 4): request bodies and stored hashes that must never be logged.
+  'current_password', 'new_password', 'password_hash', 'secret_hash', 'invite', 'client_secret', 'set-cookie', 'access_token', 'refresh_token', 'id_token',
+];
+
+/**
+ * Secrets that can hide inside text (an error message, a URL): the hub's own session cookies, API
+ * tokens and invites (`jhs_…`, `jht_…`, `jhi_…`) and any `Bearer …` credential.
+ */
+const SECRET_TEXT = /\b(jh[sti]_)[A-Za-z0-9_-]{8,}|\b(Bearer\s+)\S+/giu;
+
+/** `text` with every embedded hub secret or bearer credential replaced by `[redacted]`. */
+export function scrubSecretText(text: string): string {
+  return text.replace(SECRET_TEXT, (_m, prefix: string | undefined, bearer: string | undefined) => `${prefix ?? bearer ?? ''}${REDACTED}`);
+}
 
 function redactPaths(): string[] {
   const out: string[] = [];
   for (const k of SECRET_KEYS) out.push(k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`);
-  out.push('req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]');
+  out.push('req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*["set-cookie"]');
   return out;
 }
 
@@ -30,7 +45,32 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
       name: opts.name ?? 'joulehub',
       level: opts.level ?? 'info',
       redact: { paths: redactPaths(), censor: REDACTED },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: {
+        // Error messages and stacks can quote a header or a URL; the request URL can carry a token.
+        err: (err: Error) => {
+          const out = pino.stdSerializers.err(err);
+          if (typeof out.message === 'string') out.message = scrubSecretText(out.message);
+          if (typeof out.stack === 'string') out.stack = scrubSecretText(out.stack);
+          return out;
+        },
+        // A request is logged as what it asked for and where from, never its headers or body.
+        req: (req: { id?: unknown; method?: string; url?: string; hostname?: string; ip?: string; raw?: unknown; socket?: { remoteAddress?: string } }) => (
+          // Plain objects a caller built are logged as given (the redact paths still apply).
+          Object.getPrototypeOf(req) === Object.prototype && req.raw === undefined && req.socket === undefined ? req : {
+          ...(req.id !== undefined ? { id: req.id } : {}),
+          method: req.method,
+          url: typeof req.url === 'string' ? scrubSecretText(req.url) : req.url,
+          ...(req.hostname ? { host: req.hostname } : {}),
+          remoteAddress: req.ip ?? req.socket?.remoteAddress,
+        }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
+      hooks: {
+        // A secret interpolated into a message string is scrubbed too.
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecretText(a) : a)) as Parameters<typeof method>);
+        },
+      },
     },
     opts.destination ?? pino.destination({ sync: false }),
   );

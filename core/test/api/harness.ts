@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { expect } from 'vitest';
 import { ManualClock } from '../../src/hub/clock.js';
 import { createHub } from '../../src/hub/hub.js';
@@ -72,6 +73,8 @@ export interface HarnessOptions {
   admin?: false;
   /** Session lifetime and login limits of the hub's auth service. */
   auth?: AuthOptions;
+  /** The hub's root logger (default: none). */
+  log?: Logger;
 }
 
 function hasCredentials(headers: unknown): boolean {
@@ -123,6 +126,7 @@ export async function startApi(url: string, opts: HarnessOptions = {}): Promise<
       clock,
       databaseUrl: database.url,
       ...(opts.auth ? { auth: opts.auth } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
       loadIntegration: async (entry) => {
         const def = definitions[entry.id];
         if (!def) throw new Error(`test harness: no integration "${entry.id}"`);
