@@ -106,6 +106,21 @@ describeDb('API automations', (target) => {
     expect((await h.app.inject({ url: '/api/v1/automations' })).json().data.map((r: { id: string }) => r.id)).toEqual(['kettle-off', 'leave']);
   });
 
+  it('shows a rule paused by its rate limit, and a change resumes it', async () => {
+    const chatty = { id: 'chatty', max_runs_per_hour: 2, triggers: [{ type: 'cron', cron: '* * * * *' }], actions: [{ type: 'switch', entity: 'heater.switch', command: 'toggle' }] };
+    expect((await h.app.inject({ method: 'POST', url: '/api/v1/automations', headers: alice.headers, payload: chatty })).statusCode).toBe(201);
+    for (let i = 0; i < 5; i++) await h.clock.advance(60_000);
+    const paused = (await h.app.inject({ url: '/api/v1/automations/chatty', headers: alice.headers })).json();
+    expect(paused.paused).toEqual({ reason: 'fired more than 2 times within an hour', at: '2026-06-01T00:03:00.000Z' });
+    const note = (await h.app.inject({ url: '/api/v1/notifications', headers: alice.headers })).json().data[0];
+    expect(note).toMatchObject({ level: 'critical', rule_id: 'chatty', user_id: alice.id });
+    const resumed = await h.app.inject({ method: 'PATCH', url: '/api/v1/automations/chatty', headers: alice.headers, payload: { max_runs_per_hour: 100 } });
+    expect(resumed.json().paused).toBeNull();
+    await h.clock.advance(60_000);
+    const runs = (await h.app.inject({ url: '/api/v1/automations/chatty/runs', headers: alice.headers })).json().data;
+    expect(runs.map((r: { result: string }) => r.result)).toEqual(['done', 'paused', 'done', 'done']);
+  });
+
   it('backtests a rule over recorded history: firings with explanations, no command sent, the energy saved', async () => {
     // The heater: 0.1 kWh per quarter-hour, 0.6 kWh per quarter-hour from 10:00 to 11:00 on 31 May.
     const values = Array.from({ length: 96 }, (_, q) => (q >= 40 && q < 44 ? 0.6 : 0.1));
