@@ -60,6 +60,16 @@ describeDb('samples', (target) => {
     expect(got.filter((g) => g.t < T0 + 1000).map((g) => g.v).sort((a, b) => a! - b!)).toEqual([-2.5e10, 0, 1e-300, 123456.789012, Number.MAX_VALUE]);
   });
 
+  it('copies times and values exactly, before 2000 and far ahead, through the binary COPY', async () => {
+    const times = [Date.UTC(1970, 0, 1), Date.UTC(1999, 11, 31, 23, 59, 59, 999), Date.UTC(2000, 0, 1), T0 + 0.9, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(1, 0, 1)];
+    const values = [1e-300, -2.5e10, 0, 123456.789012, Number.MAX_VALUE, null];
+    await copySamples(t.db, times.map((time, i) => ({ entityId: 'copy.power', t: time, v: values[i] })));
+    const got = (await allSamples(t)).filter((g) => g.entityId === 'copy.power');
+    // Times are whole milliseconds (floored), as the ISO text of the other write paths.
+    expect(got.map((g) => [g.t, g.v])).toEqual(times.map((time, i) => [Math.floor(time), values[i]]).sort((a, b) => (a[0] as number) - (b[0] as number)));
+    await expect(copySamples(t.db, [{ entityId: 'copy.power', t: Date.UTC(10000, 0, 1), v: 1 }])).rejects.toThrow(/outside the years 1 to 9999/);
+  });
+
   it('splits a very large batch into several statements without losing a row', async () => {
     const rows: SampleRow[] = [];
     for (let i = 0; i < 45_000; i++) rows.push({ entityId: `e${i % 3}.power`, t: T0 + Math.floor(i / 3) * 1000, v: i });
