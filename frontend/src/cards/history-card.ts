@@ -116,11 +116,27 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    clearTimeout(this.drawTimer);
+    this.drawTimer = undefined;
     this.host.dispose();
   }
 
+  /** Live readings redraw the chart at most this often (a day of samples is thousands of points). */
+  static readonly REDRAW_MS = 1000;
+  private lastDraw = 0;
+  private drawTimer?: ReturnType<typeof setTimeout>;
+
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
+    const wait = this.lastDraw + HistoryCard.REDRAW_MS - Date.now();
+    if (wait > 0) {
+      this.drawTimer ??= setTimeout(() => { this.drawTimer = undefined; this.draw(); }, wait);
+      return;
+    }
+    this.draw();
+  }
+
+  private draw(): void {
     const el = this.renderRoot.querySelector<HTMLElement>('.chart');
     if (!el || !this.config || !this.data) return;
     const t = themeColours(this);
@@ -139,6 +155,7 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
       series: this.data.series.map((s) => ({ type: 'line', name: s.name, data: s.points, showSymbol: false, connectNulls: false, ...(raw ? { step: 'end' } : {}) })),
     };
     this.host.on(el).setOption(this.chartOption, { replaceMerge: ['series'] });
+    this.lastDraw = Date.now();
   }
 
   protected renderCard(c: HistoryConfig) {

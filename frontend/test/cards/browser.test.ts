@@ -389,6 +389,11 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
       for (const s of (document.querySelector('jh-dashboard') as any).shadowRoot.querySelectorAll('jh-card-slot')) { await s.card.reload(); await s.card.updateComplete; }
     });
     await setState('a.power', 400);
+    // Live readings redraw the chart at most once a second.
+    await page.waitForFunction(() => {
+      const card = (document.querySelector('jh-dashboard') as any).shadowRoot.querySelector('jh-card-slot').card;
+      return card.chartOption.series[0].data.length === 3;
+    });
     const out = await page.evaluate(() => {
       const hub = (window as any).hub;
       const cards = [...(document.querySelector('jh-dashboard') as any).shadowRoot.querySelectorAll('jh-card-slot')].map((s: any) => s.card);
