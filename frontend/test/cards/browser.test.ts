@@ -254,6 +254,9 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
     expect((await slots()).map((x) => x.id)).toEqual(['c2', 'c3', 'c1']);
     await dash.locator('jh-card-slot').nth(0).getByRole('button', { name: 'Remove card' }).click();
 
+    // Removed cards let go of their entities; the remaining ones keep exactly one subscription each.
+    expect(await page.evaluate(() => (window as any).hub.subscriptions())).toEqual({ 'a.power': 1, 'plug.switch': 1 });
+
     await dash.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.evaluate(() => (window as any).saved.length)).toBe(1);
     const saved = await page.evaluate(() => (window as any).saved[0]);
