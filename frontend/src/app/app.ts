@@ -60,7 +60,11 @@ export class JhApp extends LitElement {
     toastText: { state: true },
     loadError: { state: true },
     offline: { state: true },
+    unread: { state: true },
   };
+  /** Unread counts shown as badges in the navigation. */
+  declare unread: { notifications: number; messages: number };
+  private offFrames: (() => void)[] = [];
   /** Shown after the link has been down a moment (no flash on a blip or while first connecting). */
   declare offline: boolean;
   private offlineTimer: ReturnType<typeof setTimeout> | undefined;
@@ -85,6 +89,7 @@ export class JhApp extends LitElement {
     this.ready = false;
     this.connected = false;
     this.offline = false;
+    this.unread = { notifications: 0, messages: 0 };
     this.theme = themeChoice();
     initTheme();
   }
@@ -146,6 +151,29 @@ export class JhApp extends LitElement {
     this.offConnection = this.conn.onConnectionChange((up) => this.setConnected(up));
     this.conn.start();
     this.setConnected(false);
+    this.watchUnread(this.conn);
+  }
+
+  /** Keeps the badges current: counted at login, then moved by live frames and page events. */
+  private watchUnread(conn: LiveConnection): void {
+    for (const off of this.offFrames) off();
+    const me = this.user?.id;
+    const refreshMessages = () => this.client.get<{ total: number }>('/messages/unread')
+      .then((r) => { this.unread = { ...this.unread, messages: r.total }; }).catch(() => {});
+    const refreshNotifications = () => this.client.get<{ unread?: number }>('/notifications?limit=1')
+      .then((r) => { this.unread = { ...this.unread, notifications: r.unread ?? 0 }; }).catch(() => {});
+    void refreshMessages();
+    void refreshNotifications();
+    const onMessagesRead = () => void refreshMessages();
+    const onNotificationsRead = () => void refreshNotifications();
+    window.addEventListener('jh-messages-read', onMessagesRead);
+    window.addEventListener('jh-notifications-read', onNotificationsRead);
+    this.offFrames = [
+      conn.onFrame('notification', () => { this.unread = { ...this.unread, notifications: this.unread.notifications + 1 }; }),
+      conn.onFrame('message', (f: { message?: { author?: string | null } }) => { if (f.message?.author !== me) void refreshMessages(); }),
+      () => window.removeEventListener('jh-messages-read', onMessagesRead),
+      () => window.removeEventListener('jh-notifications-read', onNotificationsRead),
+    ];
   }
 
   private setConnected(up: boolean): void {
@@ -163,6 +191,9 @@ export class JhApp extends LitElement {
   }
 
   private dropSession(): void {
+    for (const off of this.offFrames) off();
+    this.offFrames = [];
+    this.unread = { notifications: 0, messages: 0 };
     this.conn?.stop();
     this.offConnection?.();
     this.conn = undefined;
@@ -264,6 +295,11 @@ export class JhApp extends LitElement {
     .toast.bad { border-color: var(--jh-bad); color: var(--jh-bad); }
     .error { margin: 1rem; color: var(--jh-bad); }
     .email { opacity: 0.85; font-size: 0.9rem; }
+    .badge {
+      display: inline-block; min-width: 1.3rem; padding: 0 0.35rem; border-radius: 999px; text-align: center;
+      background: #f85149; color: #fff; font-size: 0.75rem; font-weight: 700; line-height: 1.3rem;
+    }
+    .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
     :is(a, button):focus-visible { outline: 3px solid var(--jh-focus); outline-offset: 2px; }
     @media (max-width: 640px) {
       header { padding: 0.5rem; }
@@ -272,10 +308,11 @@ export class JhApp extends LitElement {
     }
   `;
 
-  private navLink(href: string, label: string) {
+  private navLink(href: string, label: string, unread = 0) {
     const here = this.match?.path.split('?')[0] ?? '';
     const current = href === '/' ? here === '/' || here.startsWith('/dashboards') : here === href || here.startsWith(`${href}/`);
-    return html`<a href=${href} aria-current=${current ? 'page' : 'false'}>${label}</a>`;
+    return html`<a href=${href} aria-current=${current ? 'page' : 'false'}>${label}${unread > 0
+      ? html` <span class="badge" data-testid="unread-${href.slice(1)}"><span class="sr-only">, </span>${unread}<span class="sr-only"> unread</span></span>` : nothing}</a>`;
   }
 
   override render() {
@@ -289,8 +326,8 @@ export class JhApp extends LitElement {
           <nav aria-label="Main">
             ${this.navLink('/', 'Dashboards')}
             ${this.navLink('/devices', 'My devices')}
-            ${this.navLink('/notifications', 'Notifications')}
-            ${this.navLink('/messages', 'Messages')}
+            ${this.navLink('/notifications', 'Notifications', this.unread.notifications)}
+            ${this.navLink('/messages', 'Messages', this.unread.messages)}
             ${user.role === 'admin' ? html`${this.navLink('/admin/users', 'Users')}${this.navLink('/admin/devices', 'All devices')}${this.navLink('/admin/audit', 'Audit log')}` : nothing}
           </nav>
           <div class="tools">

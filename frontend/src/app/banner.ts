@@ -55,7 +55,8 @@ export class JhNotificationBanner extends LitElement {
   private dismiss(n: NotificationWire): void {
     this.items = this.items.filter((x) => x !== n);
     if (n.id !== undefined) {
-      this.ctx.client.post(`/notifications/${encodeURIComponent(String(n.id))}/read`).catch(() => {});
+      this.ctx.client.post(`/notifications/${encodeURIComponent(String(n.id))}/read`)
+        .then(() => window.dispatchEvent(new CustomEvent('jh-notifications-read')), () => {});
     }
   }
 

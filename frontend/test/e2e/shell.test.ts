@@ -147,12 +147,18 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
       const banner = a.page.getByTestId('notification-banner');
       await banner.waitFor();
       expect(plain(await banner.textContent())).toContain('Kitchen fridge used 0.6 kWh in one hour');
+      const badge = a.page.getByTestId('unread-notifications');
+      await expect.poll(async () => plain(await badge.textContent())).toBe(', 1 unread');
       await screenshot(a.page, 'notification-banner');
       await b.page.waitForTimeout(300);
       expect(await b.page.getByTestId('notification-banner').count()).toBe(0);
-      // Dismissing marks it read.
+      expect(await b.page.getByTestId('unread-notifications').count()).toBe(0);
+      // It is in the list too; dismissing the banner marks it read, which clears the badge.
+      await a.page.getByRole('link', { name: /^Notifications/ }).click();
+      await a.page.getByTestId('notifications').getByText('Kitchen fridge used 0.6 kWh in one hour').waitFor();
       await a.page.getByRole('button', { name: /Dismiss notification/ }).click();
       expect(await banner.count()).toBe(0);
+      await expect.poll(() => badge.count()).toBe(0);
     } finally {
       await a.context.close();
       await b.context.close();

@@ -37,6 +37,7 @@ export class JhNotificationsPage extends JhPage {
     try {
       await this.ctx.client.post(`/notifications/${encodeURIComponent(String(n.id))}/read`);
       this.items = this.items?.map((x) => (x === n ? { ...x, read_at: new Date().toISOString() } : x));
+      window.dispatchEvent(new CustomEvent('jh-notifications-read'));
     } catch (err) {
       this.ctx.toast(errorText(err), 'bad');
     }
