@@ -51,3 +51,17 @@ export class ChartHost {
     this.chart = undefined;
   }
 }
+
+const themeListeners = new Set<() => void>();
+let themeObserver: MutationObserver | undefined;
+
+/** Calls `fn` when the page switches theme (`data-theme` on <html>), so charts redraw in its colours. */
+export function watchTheme(fn: () => void): () => void {
+  themeListeners.add(fn);
+  themeObserver ??= new MutationObserver(() => { for (const l of themeListeners) l(); });
+  if (themeListeners.size === 1) themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme', 'class'] });
+  return () => {
+    themeListeners.delete(fn);
+    if (themeListeners.size === 0) themeObserver?.disconnect();
+  };
+}

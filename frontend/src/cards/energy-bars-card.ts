@@ -5,7 +5,7 @@ import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/compon
 import { query } from '../lib/api.js';
 import { formatEnergy } from '../lib/format.js';
 import { cardStyles } from './base.js';
-import { ChartHost, echarts, themeColours } from './charts.js';
+import { ChartHost, echarts, themeColours, watchTheme } from './charts.js';
 import { DataCard } from './data-card.js';
 import { bucketLabel, PERIODS, periodRange, type Period } from './periods.js';
 import { deviceName, energyDevices } from './stubs.js';
@@ -68,6 +68,12 @@ export class EnergyBarsCard extends DataCard<EnergyBarsConfig, BarsData> {
   override getCardSize(): number { return 6; }
 
   private host = new ChartHost();
+  private offTheme?: () => void;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.offTheme = watchTheme(() => this.requestUpdate());
+  }
   /** The last option given to the chart (tests read the bars from it). */
   chartOption?: Record<string, unknown>;
 
@@ -85,6 +91,7 @@ export class EnergyBarsCard extends DataCard<EnergyBarsConfig, BarsData> {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.offTheme?.();
     this.host.dispose();
   }
 

@@ -8,7 +8,7 @@ import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } f
 import { query } from '../lib/api.js';
 import { formatPower } from '../lib/format.js';
 import { cardStyles } from './base.js';
-import { ChartHost, echarts, themeColours } from './charts.js';
+import { ChartHost, echarts, themeColours, watchTheme } from './charts.js';
 import { DataCard } from './data-card.js';
 import { firstPower } from './stubs.js';
 import type { CardConfig, Device, Entity, EntityState } from './types.js';
@@ -56,6 +56,12 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
   protected override refreshMs = 5 * 60_000;
 
   private host = new ChartHost();
+  private offTheme?: () => void;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.offTheme = watchTheme(() => this.requestUpdate());
+  }
   chartOption?: Record<string, unknown>;
 
   protected override entityIds(): string[] {
@@ -116,6 +122,7 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.offTheme?.();
     clearTimeout(this.drawTimer);
     this.drawTimer = undefined;
     this.host.dispose();

@@ -5,7 +5,7 @@ import { LegendComponent, TooltipComponent } from 'echarts/components';
 import { query } from '../lib/api.js';
 import { formatEnergy } from '../lib/format.js';
 import { cardStyles } from './base.js';
-import { ChartHost, echarts, themeColours } from './charts.js';
+import { ChartHost, echarts, themeColours, watchTheme } from './charts.js';
 import { DataCard } from './data-card.js';
 import { periodRange, type LocalRange } from './periods.js';
 import { deviceName } from './stubs.js';
@@ -72,6 +72,12 @@ export class PieCard extends DataCard<PieConfig, { name: string; value: number }
   override getCardSize(): number { return 5; }
 
   private host = new ChartHost();
+  private offTheme?: () => void;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.offTheme = watchTheme(() => this.requestUpdate());
+  }
   chartOption?: Record<string, unknown>;
 
   private range(c: PieConfig): LocalRange {
@@ -91,6 +97,7 @@ export class PieCard extends DataCard<PieConfig, { name: string; value: number }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.offTheme?.();
     this.host.dispose();
   }
 

@@ -358,6 +358,12 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
     expect(out.labels).toEqual(['08:00', '09:00']); // Berlin is UTC+1 in November
     expect(out.series).toEqual([['Device A', 'energy', [0.5, 0.25]], ['Device B', 'energy', [1, 2]]]);
     expect(out.canvas).toBe(true);
+    // Switching to the dark theme redraws the chart in the theme's colours.
+    await page.evaluate(() => {
+      document.documentElement.style.setProperty('--jh-card-fg', '#e4e9f0');
+      document.documentElement.dataset.theme = 'dark';
+    });
+    await page.waitForFunction(() => (document.querySelector('jh-dashboard') as any).shadowRoot.querySelector('jh-card-slot').card.chartOption.legend.textStyle.color === '#e4e9f0');
   });
 
   it('notifications: says so while the hub has none to offer, and shows pushed ones live', async () => {
