@@ -22,9 +22,16 @@ export abstract class DataCard<C extends CardConfig, D> extends JhCard<C> {
   /** Resolves when the load in progress (if any) has finished; tests await it. */
   loaded: Promise<void> = Promise.resolve();
 
-  reload(): Promise<void> {
+  private loadedConfig?: C;
+  private loadedHub?: unknown;
+
+  /** Loads the data; without `force`, only when the config or the hub changed since the last load. */
+  reload(force = true): Promise<void> {
     const config = this.config;
     if (!config || !this.hub || !this.isConnected) return this.loaded;
+    if (!force && config === this.loadedConfig && this.hub === this.loadedHub) return this.loaded;
+    this.loadedConfig = config;
+    this.loadedHub = this.hub;
     const gen = ++this.generation;
     this.loading = true;
     this.requestUpdate();
@@ -43,12 +50,12 @@ export abstract class DataCard<C extends CardConfig, D> extends JhCard<C> {
     return this.loaded;
   }
 
-  protected override configChanged(): void { this.data = undefined; void this.reload(); }
-  protected override hubChanged(): void { void this.reload(); }
+  protected override configChanged(): void { this.data = undefined; void this.reload(false); }
+  protected override hubChanged(): void { void this.reload(false); }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.reload();
+    void this.reload(false);
     if (this.refreshMs > 0) this.timer = setInterval(() => { if (document.visibilityState !== 'hidden') void this.reload(); }, this.refreshMs);
   }
 
@@ -57,6 +64,7 @@ export abstract class DataCard<C extends CardConfig, D> extends JhCard<C> {
     clearInterval(this.timer);
     this.timer = undefined;
     this.generation++;
+    this.loadedConfig = undefined; // a card put back on the page loads afresh
   }
 
   /** Loading / error line to show above (or instead of) the content. */

@@ -369,6 +369,8 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
   it('notifications: says so while the hub has none to offer, and shows pushed ones live', async () => {
     await mount([{ id: 'n', w: 6, config: { type: 'notifications', limit: 3 } }]);
     expect((await slots())[0].text).toContain('does not offer notifications yet');
+    // Mounting loads once (config, hub and connection arriving in any order).
+    expect(await page.evaluate(() => (window as any).hub.calls.filter((c: any) => c.path.startsWith('/notifications')).length)).toBe(1);
     await page.evaluate(async () => {
       const hub = (window as any).hub;
       hub.frame('notification', { type: 'notification', notification: { id: 'x1', title: 'Over consumption', message: 'Fridge used 2.1 kWh in an hour', created_at: '2026-11-23T10:00:00Z', level: 'warning' } });
