@@ -48,6 +48,22 @@ export interface Authenticated {
   caller: Caller;
 }
 
+/**
+ * Credentials that stopped being valid, so holders of long-lived connections (WebSockets) can drop
+ * them: one session, one token, or every credential of a user (except `keepSession`).
+ */
+export type Revocation =
+  | { sessionId: string }
+  | { tokenId: string }
+  | { userId: string; keepSession?: string };
+
+/** Whether a caller used a credential that a revocation ends. */
+export function revokes(r: Revocation, caller: Caller): boolean {
+  if ('sessionId' in r) return caller.sessionId === r.sessionId;
+  if ('tokenId' in r) return caller.tokenId === r.tokenId;
+  return caller.userId === r.userId && (r.keepSession === undefined || caller.sessionId !== r.keepSession);
+}
+
 /** Any lock id shared by every hub on one database: serializes onboarding. */
 const ONBOARDING_LOCK = 0x6a6875;
 
@@ -60,6 +76,7 @@ export class AuthService {
   readonly audit: AuditLog;
   readonly limiter: LoginLimiter;
   private readonly log: Logger;
+  private readonly revocationListeners = new Set<(r: Revocation) => void>();
 
   constructor(private readonly deps: AuthDeps, opts: AuthOptions = {}) {
     this.users = new UserStore(deps.db, deps.clock);
@@ -180,10 +197,53 @@ export class AuthService {
   /** Deletes a user; their devices become orphans, their sessions and tokens end. */
   async deleteUser(id: string): Promise<User> {
     const user = await this.users.delete(id);
+    this.revoked({ userId: id });
     for (const device of this.deps.devices.list()) {
       if (device.ownerId === id) await this.deps.devices.update(device.id, { ownerId: null });
     }
     return user;
+  }
+
+  /** Calls `fn` whenever credentials end (logout, revoked token, password change, role change, deletion); returns the unsubscribe. */
+  onRevoked(fn: (r: Revocation) => void): () => void {
+    this.revocationListeners.add(fn);
+    return () => { this.revocationListeners.delete(fn); };
+  }
+
+  private revoked(r: Revocation): void {
+    for (const fn of this.revocationListeners) {
+      try {
+        fn(r);
+      } catch (err) {
+        this.log.error({ err }, 'a revocation listener failed');
+      }
+    }
+  }
+
+  /** Ends one session (logout). */
+  async endSession(sessionId: string): Promise<void> {
+    await this.sessions.delete(sessionId);
+    this.revoked({ sessionId });
+  }
+
+  /** Ends every session of a user but `keep` (password change or reset). */
+  async endSessions(userId: string, keep?: string): Promise<void> {
+    await this.sessions.deleteForUser(userId, keep);
+    this.revoked({ userId, ...(keep ? { keepSession: keep } : {}) });
+  }
+
+  async revokeToken(userId: string, tokenId: string): Promise<ApiToken> {
+    const token = await this.tokens.revoke(userId, tokenId);
+    this.revoked({ tokenId });
+    return token;
+  }
+
+  /**
+   * A user's rights changed (role): their open connections are closed so they reconnect with the
+   * new rights; sessions and tokens stay valid.
+   */
+  rightsChanged(userId: string): void {
+    this.revoked({ userId });
   }
 
   /** Audit entry; a failure to write one is logged and does not fail the action it records. */

@@ -175,6 +175,37 @@ describeDb('hardening', (target) => {
     ws.terminate();
   });
 
+  it('closes a WebSocket when the session or token it opened with ends, and only that one', async () => {
+    h = await startApi(target.url);
+    const alice = await h.createUser();
+    const bob = await h.createUser();
+    const token = await h.createToken(alice.headers, { scopes: ['read'] });
+    const open = async (headers: Record<string, string>) => {
+      const ws = await h!.app.injectWS('/api/v1/ws', { headers });
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      return { ws, closed, state: () => ws.readyState };
+    };
+    const bySession = await open(alice.headers);
+    const byToken = await open(token.headers);
+    const bobs = await open(bob.headers);
+    try {
+      expect((await h.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: alice.headers })).statusCode).toBe(204);
+      expect(await bySession.closed).toBe(4401);
+      expect(byToken.state()).toBe(byToken.ws.OPEN);
+      expect((await h.app.inject({ method: 'DELETE', url: `/api/v1/auth/tokens/${token.id}`, headers: (await h.createUser()).headers })).statusCode).toBe(404);
+      expect(byToken.state()).toBe(byToken.ws.OPEN);
+      const session = await h.hub.auth.createSession(alice.id);
+      expect((await h.app.inject({ method: 'DELETE', url: `/api/v1/auth/tokens/${token.id}`, headers: { cookie: `joulehub_session=${session.secret}` } })).statusCode).toBe(204);
+      expect(await byToken.closed).toBe(4401);
+      // Promoting bob closes his socket so it reconnects with admin rights.
+      expect(bobs.state()).toBe(bobs.ws.OPEN);
+      expect((await h.app.inject({ method: 'PATCH', url: `/api/v1/users/${bob.id}`, payload: { role: 'admin' } })).statusCode).toBe(200);
+      expect(await bobs.closed).toBe(4401);
+    } finally {
+      for (const c of [bySession, byToken, bobs]) c.ws.terminate();
+    }
+  });
+
   it('limits request bodies (1 MiB by default)', async () => {
     h = await startApi(target.url);
     const huge = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { authorization: '' }, payload: { email: 'a@example.org', password: 'x'.repeat(1_100_000) } });

@@ -112,7 +112,7 @@ export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise
   }, async (request, reply) => {
     const caller = request.caller;
     if (caller?.kind === 'session' && caller.sessionId) {
-      await auth.sessions.delete(caller.sessionId);
+      await auth.endSession(caller.sessionId);
       await auth.record({ actor: actorOf(request), action: 'logout', target: caller.userId, ip: request.ip });
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -187,7 +187,7 @@ export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise
       throw new ApiError('INVALID_CREDENTIALS', 'the current password is wrong');
     }
     await auth.users.update(user.id, { password: request.body.new_password });
-    await auth.sessions.deleteForUser(user.id, caller.sessionId);
+    await auth.endSessions(user.id, caller.sessionId);
     await auth.record({ actor: actorOf(request), action: 'password_changed', target: user.id, ip: request.ip });
     return reply.code(204).send();
   });

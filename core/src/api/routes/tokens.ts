@@ -81,7 +81,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: RouteDeps): Promis
       response: { 204: { description: 'Revoked', type: 'null' }, ...problemResponses(404) },
     },
   }, async (request, reply) => {
-    const token = await auth.tokens.revoke(request.caller!.userId!, request.params.id);
+    const token = await auth.revokeToken(request.caller!.userId!, request.params.id);
     await auth.record({ actor: actorOf(request), action: 'token_revoked', target: token.id, ip: request.ip });
     return reply.code(204).send();
   });

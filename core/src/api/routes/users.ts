@@ -97,7 +97,8 @@ export async function userRoutes(app: FastifyInstance, deps: RouteDeps): Promise
   }, async (request) => {
     const { id } = request.params;
     const user = await auth.users.update(id, request.body);
-    if (request.body.password !== undefined) await auth.sessions.deleteForUser(id);
+    if (request.body.password !== undefined) await auth.endSessions(id);
+    else if (request.body.role !== undefined) auth.rightsChanged(id);
     await auth.record({
       actor: actorOf(request), action: 'user_updated', target: id, ip: request.ip,
       // Field names only: a new password never reaches the log.

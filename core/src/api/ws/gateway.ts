@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Hub } from '../../hub/types.js';
 import type { AccessPolicy } from '../access.js';
+import { revokes } from '../../auth/service.js';
 import { ApiError } from '../errors.js';
 import { problemResponses } from '../schemas.js';
 import { WsClient, type FrameTimer } from './client.js';
@@ -38,6 +39,9 @@ export interface WsGateway {
 
 export const DEFAULT_FRAME_INTERVAL_MS = 50;
 
+/** Close code (application range) when the session or token a socket opened with has ended. */
+export const WS_CLOSE_CREDENTIALS_ENDED = 4401;
+
 function hubTimer(hub: Hub): FrameTimer {
   return {
     now: () => hub.clock.now(),
@@ -58,6 +62,16 @@ export function registerWsGateway(app: FastifyInstance, hub: Hub, policy: Access
 
   const accept = (socket: WebSocket, request: FastifyRequest) => {
     const owner = `api-ws:${++seq}`;
+    // A socket lives on the credential it opened with: when that ends (logout, revoked token,
+    // password or role change, deleted user) the socket is closed, and a reconnect is checked anew.
+    const caller = request.caller;
+    const stopWatching = caller?.userId
+      ? hub.auth.onRevoked((r) => {
+        if (!revokes(r, caller)) return;
+        request.log.debug({ owner }, 'credentials ended: closing the websocket');
+        socket.close(WS_CLOSE_CREDENTIALS_ENDED, 'credentials ended; reconnect');
+      })
+      : undefined;
     const client: WsClient = new WsClient(socket, {
       hub,
       owner,
@@ -69,6 +83,7 @@ export function registerWsGateway(app: FastifyInstance, hub: Hub, policy: Access
       maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
       onStateFrame: () => { stateFrames++; },
       onClose: () => {
+        stopWatching?.();
         live.delete(client);
         owners.delete(client);
       },
