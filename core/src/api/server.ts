@@ -57,7 +57,7 @@ export interface BuildServerOptions {
   /**
    * Trust X-Forwarded-* from these proxies (fastify's trustProxy), so a TLS-terminating proxy's
    * requests count as https (Secure session cookies) and carry the client's address (rate limits,
-   * audit log). Default false.
+   * audit log). Default: the hub's config `http.trust_proxy`, else false.
    */
   trustProxy?: boolean | string | string[];
 
@@ -129,7 +129,7 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     loggerInstance: hub.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !opts.logRequests }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    trustProxy: opts.trustProxy ?? false,
+    trustProxy: opts.trustProxy ?? hub.config.http?.trustProxy ?? false,
     // Entity ids contain dots; keep paths exact otherwise.
     routerOptions: { ignoreTrailingSlash: false },
     // Typed as the plain http server: only the listening socket differs, and only the CLI listens.

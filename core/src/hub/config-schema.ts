@@ -323,6 +323,14 @@ export const configSchema = {
           'x-env': 'JOULEHUB_TLS_KEY',
           'x-restart': true,
         },
+        trust_proxy: {
+          oneOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
+          title: 'Trusted proxies',
+          description: 'Behind a reverse proxy: believe its X-Forwarded-For/-Proto from these addresses or CIDR ranges (true: from any). Then session cookies are Secure when the proxy speaks TLS, and login limits and the audit log see client addresses instead of the proxy\'s.',
+          default: false,
+          examples: [['127.0.0.1', '10.0.0.0/8'], true],
+          'x-restart': true,
+        },
       },
     },
     auth: {

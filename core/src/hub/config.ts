@@ -136,7 +136,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): HubConfig {
 
 /** `http`: CORS origins, and the TLS files (from the file: relative to it; from the environment: to the cwd). */
 function httpSection(file: Record<string, unknown>, envValues: Record<string, unknown>, configDir: string, cwd: string): Pick<HubConfig, 'http'> {
-  const raw = (file.http as { cors_origins?: string[]; tls_cert?: string; tls_key?: string } | undefined) ?? {};
+  const raw = (file.http as { cors_origins?: string[]; tls_cert?: string; tls_key?: string; trust_proxy?: boolean | string[] } | undefined) ?? {};
   const tlsPath = (key: 'tls_cert' | 'tls_key'): string | undefined => {
     const fromEnv = envValues[`http.${key}`] as string | undefined;
     if (fromEnv !== undefined) return path.resolve(cwd, fromEnv);
@@ -144,6 +144,7 @@ function httpSection(file: Record<string, unknown>, envValues: Record<string, un
   };
   const http: NonNullable<HubConfig['http']> = {};
   if (Array.isArray(raw.cors_origins)) http.corsOrigins = raw.cors_origins;
+  if (raw.trust_proxy !== undefined && raw.trust_proxy !== false) http.trustProxy = raw.trust_proxy;
   const tlsCert = tlsPath('tls_cert');
   const tlsKey = tlsPath('tls_key');
   if (tlsCert) http.tlsCert = tlsCert;

@@ -44,6 +44,8 @@ export interface HubConfig {
     /** Absolute paths of the PEM certificate and key (`http.tls_cert`/`http.tls_key`, JOULEHUB_TLS_CERT/KEY): serve HTTPS. */
     tlsCert?: string;
     tlsKey?: string;
+    /** `http.trust_proxy`: believe X-Forwarded-* from these proxies (true: any). */
+    trustProxy?: boolean | string[];
   };
   /** OpenID Connect login (`auth.oidc`). */
   oidc?: OidcSettings;
