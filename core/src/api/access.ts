@@ -5,7 +5,8 @@
  * is awaited and may throw `ApiError('UNAUTHORIZED' | 'FORBIDDEN')`. Lists, energy aggregates and
  * WebSocket deliveries are filtered through `policy.canSeeDevice`.
  *
- * Today's policy allows everything; issue 4 replaces it without touching the routes.
+ * buildServer's default policy is auth/policy.ts (sessions and API tokens, enforced on every route);
+ * `allowAll` below turns checking off and is used only where a caller asks for it explicitly.
  */
 import type { FastifyRequest } from 'fastify';
 export type { Caller, Role, Scope } from '../auth/caller.js';
@@ -33,6 +34,7 @@ export interface AccessPolicy {
   canSeeDevice(request: FastifyRequest, deviceId: string): boolean;
 }
 
+/** No checks at all; never the default (pass it as `buildServer(hub, { access: allowAll })`). */
 export const allowAll: AccessPolicy = {
   authorize() {},
   canSeeDevice() { return true; },
