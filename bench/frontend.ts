@@ -136,6 +136,7 @@ export async function benchFrontend(opts: { quick?: boolean } = {}): Promise<str
 
     // First card and initial JavaScript, each run in a fresh profile (empty cache).
     const firstCard: number[] = [];
+    const shellShown: number[] = [];
     let initialJs = 0;
     let entryJs = 0;
     let jsFiles = 0;
@@ -149,9 +150,15 @@ export async function benchFrontend(opts: { quick?: boolean } = {}): Promise<str
       });
       const t0 = performance.now();
       await page.goto(`${base}/`);
+      await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: 20_000 });
+      const shell = performance.now() - t0;
       await page.locator('jh-gauge-card .value-text').first().waitFor({ timeout: 20_000 });
       const ms = performance.now() - t0;
-      if (r > 0) firstCard.push(ms); // the first run warms the hub (dashboard read, statistics)
+      // The first run warms the hub (dashboard read, statistics).
+      if (r > 0) {
+        firstCard.push(ms);
+        shellShown.push(shell);
+      }
       if (r === 1) {
         jsFiles = js.size;
         initialJs = [...js].reduce((a, p) => a + gzipSize(p), 0);
@@ -207,7 +214,7 @@ export async function benchFrontend(opts: { quick?: boolean } = {}): Promise<str
 
     return [
       `| dashboard: initial JavaScript (gzip) | **${fmt(initialJs / 1024, 1)} KB** in ${jsFiles} files (entry chunk ${fmt(entryJs / 1024, 1)} KB) | ≤ 300 KB | bench/frontend.ts: every .js file Chromium fetched from loading \`/\` until the first card of a 30-card dashboard showed a value, counted at its gzip -9 size (the precompressed file the hub sends) |`,
-      `| dashboard: time to first rendered card | **median ${fmt(median(firstCard))} ms** (runs: ${firstCard.map((x) => fmt(x)).join(', ')}) | < 1.5 s | logged-in fresh browser profile (empty cache) on localhost, navigation start → first gauge card showing its value, a 30-card dashboard; ${runs} runs after one warm-up; load average ${fmt(os.loadavg()[0]!, 1)} on ${os.cpus().length} cores |`,
+      `| dashboard: time to first rendered card | **median ${fmt(median(firstCard))} ms** (runs: ${firstCard.map((x) => fmt(x)).join(', ')}; the shell's header showed at median ${fmt(median(shellShown))} ms) | < 1.5 s | logged-in fresh browser profile (empty cache) on localhost, navigation start → first gauge card showing its value, a 30-card dashboard; ${runs} runs after one warm-up; load average ${fmt(os.loadavg()[0]!, 1)} on ${os.cpus().length} cores |`,
       `| dashboard: browser CPU, 30 cards, 100 entities × 10 updates/s | **${fmt(treePct, 1)}% of one core** (${fmt(idlePct, 1)}% with nothing changing; renderer main thread busy ${fmt(mainPct, 1)}%, of it script ${fmt(scriptPct, 1)}%; ${fmt(frames / wall, 1)} state frames/s received) | ≤ 20% of one core | 25 gauges + 5 device lists (20 devices each) showing 100 power entities; the hub reports all 100 every 100 ms (1,000 readings/s); user+system CPU of the whole Chromium process tree (/proc) over ${windowS} s after 3 s of warm-up; main-thread figures from CDP Performance.getMetrics (wall time, inflated when the machine is busy); load average during the run ${fmt(load, 1)} on ${os.cpus().length} cores |`,
     ];
   } finally {

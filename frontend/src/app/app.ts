@@ -123,18 +123,19 @@ export class JhApp extends LitElement {
   }
 
   private async boot(): Promise<void> {
-    try {
-      const status = await this.client.get<{ onboarding: boolean }>('/auth/status').catch(() => ({ onboarding: false }));
-      if (status.onboarding) {
-        this.ready = true;
-        this.router.navigate('/onboarding', { replace: true });
-        await this.route();
-        return;
-      }
-      await this.loadUser();
-    } catch (err) {
-      if (!(err instanceof ApiProblem && err.status === 401)) this.loadError = (err as Error).message;
+    // In parallel: the page's module, whether onboarding is due, and who is logged in.
+    const first = matchRoute(ROUTES, this.router.current)?.route.page;
+    if (first) void PAGES[first]?.load().catch(() => undefined);
+    const status = this.client.get<{ onboarding: boolean }>('/auth/status').catch(() => ({ onboarding: false }));
+    const user = this.loadUser().then(() => undefined, (err: unknown) => err);
+    if ((await status).onboarding) {
+      this.ready = true;
+      this.router.navigate('/onboarding', { replace: true });
+      await this.route();
+      return;
     }
+    const err = await user;
+    if (err && !(err instanceof ApiProblem && err.status === 401)) this.loadError = (err as Error).message;
     this.ready = true;
     await this.route();
   }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { TestUser } from '../../../core/test/api/harness.js';
-import { describeE2e, launch, logIn, newPage, screenshot, startHub, type E2eHub } from './support.js';
+import { describeE2e, launch, logIn, newPage, poll, screenshot, startHub, type E2eHub } from './support.js';
 
 const plain = (s: string | null) => (s ?? '').replace(/[\u00a0\u202f]/g, ' ').trim();
 
@@ -36,12 +36,12 @@ describeE2e('dashboards in Chromium', (dbUrl) => {
       await logIn(page, h.baseUrl, alice.email, alice.password, '/');
       const gauge = page.locator('jh-gauge-card').filter({ hasText: 'Kitchen fridge' });
       await gauge.first().waitFor();
-      await expect.poll(async () => (await page.getByTestId('connection').textContent())?.trim()).toBe('Live');
+      await poll(async () => (await page.getByTestId('connection').textContent())?.trim()).toBe('Live');
       h.hub.report('fridge.power', 1500, h.clock.now());
       const value = gauge.first().locator('.value-text');
-      await expect.poll(async () => plain(await value.textContent())).toBe('1.5 kW');
+      await poll(async () => plain(await value.textContent())).toBe('1.5 kW');
       h.hub.report('fridge.power', 80, h.clock.now());
-      await expect.poll(async () => plain(await value.textContent())).toBe('80 W');
+      await poll(async () => plain(await value.textContent())).toBe('80 W');
       expect(await gauge.first().getByRole('meter').getAttribute('aria-valuenow')).toBe('80');
       await screenshot(page, 'dashboard');
       expect(errors).toEqual([]);
@@ -60,20 +60,20 @@ describeE2e('dashboards in Chromium', (dbUrl) => {
       await page.getByRole('button', { name: 'Edit dashboard' }).click();
       await page.getByRole('button', { name: 'Add card' }).click();
       await page.locator('dialog[open] button[data-type="notifications"], dialog[open] button[data-type="jh-notifications-card"]').first().click();
-      await expect.poll(() => notes.count()).toBe(before + 1);
+      await poll(() => notes.count()).toBe(before + 1);
       await page.getByRole('button', { name: 'Save' }).click();
-      await expect.poll(async () => page.getByRole('button', { name: 'Edit dashboard' }).count()).toBe(1);
+      await poll(async () => page.getByRole('button', { name: 'Edit dashboard' }).count()).toBe(1);
       await screenshot(page, 'dashboard-after-add');
 
       await page.reload();
       await page.locator('jh-gauge-card').first().waitFor();
-      await expect.poll(() => notes.count()).toBe(before + 1);
+      await poll(() => notes.count()).toBe(before + 1);
       // Restored from the database on any browser: a fresh profile sees it too.
       const other = await newPage(browser);
       try {
         await logIn(other.page, h.baseUrl, alice.email, alice.password, '/');
         await other.page.locator('jh-gauge-card').first().waitFor();
-        await expect.poll(() => other.page.locator('jh-notifications-card').count()).toBe(before + 1);
+        await poll(() => other.page.locator('jh-notifications-card').count()).toBe(before + 1);
       } finally {
         await other.context.close();
       }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { TestUser } from '../../../core/test/api/harness.js';
-import { describeE2e, launch, logIn, newPage, screenshot, startHub, type E2eHub } from './support.js';
+import { describeE2e, launch, logIn, newPage, poll, screenshot, startHub, type E2eHub } from './support.js';
 
 // 2026-03-29 is the spring-forward day in Europe/Berlin: 23 hours.
 const DAY = '2026-03-29';
@@ -58,14 +58,14 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
     const { context, page, errors } = await newPage(browser, { locale: 'de-DE' });
     try {
       await logIn(page, h.baseUrl, alice.email, alice.password, '/devices/fridge');
-      await expect.poll(() => page.url()).toContain('/devices/fridge');
+      await poll(() => page.url()).toContain('/devices/fridge');
       await page.getByRole('heading', { name: 'Kitchen fridge' }).waitFor();
       const live = page.getByTestId('live-power');
-      await expect.poll(async () => (await page.getByTestId('connection').textContent())?.trim()).toBe('Live');
+      await poll(async () => (await page.getByTestId('connection').textContent())?.trim()).toBe('Live');
       h.hub.report('fridge.power', 1234, h.clock.now());
-      await expect.poll(async () => plain(await live.textContent())).toMatch(/^1,23 kW/);
+      await poll(async () => plain(await live.textContent())).toMatch(/^1,23 kW/);
       h.hub.report('fridge.power', 250, h.clock.now());
-      await expect.poll(async () => plain(await live.textContent())).toMatch(/^250 W/);
+      await poll(async () => plain(await live.textContent())).toMatch(/^250 W/);
       await expect(page.getByText('Kitchen, ground floor')).toBeDefined();
       expect(errors).toEqual([]);
     } finally {
@@ -79,7 +79,7 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
       await logIn(page, h.baseUrl, bob.email, bob.password, '/devices');
       const table = page.getByTestId('devices');
       await table.waitFor();
-      await expect.poll(async () => page.locator('[data-testid=devices] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).toEqual(['oven']);
+      await poll(async () => page.locator('[data-testid=devices] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).toEqual(['oven']);
       await screenshot(page, 'devices-bob');
       // The fridge is alice's: its page says so instead of showing it.
       await page.goto(`${h.baseUrl}/devices/fridge`);
@@ -125,7 +125,7 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
 
       // Another date through the date field: an ordinary day has 24 hours (no data → flat bars).
       await page.getByLabel('Date').fill('2026-03-30');
-      await expect.poll(async () => plain(await summary.textContent())).toContain('24 hours');
+      await poll(async () => plain(await summary.textContent())).toContain('24 hours');
       expect(page.url()).toContain('date=2026-03-30');
       expect(errors).toEqual([]);
     } finally {
@@ -139,7 +139,7 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
     try {
       await logIn(a.page, h.baseUrl, alice.email, alice.password, '/devices');
       await logIn(b.page, h.baseUrl, bob.email, bob.password, '/devices');
-      for (const p of [a.page, b.page]) await expect.poll(async () => (await p.getByTestId('connection').textContent())?.trim()).toBe('Live');
+      for (const p of [a.page, b.page]) await poll(async () => (await p.getByTestId('connection').textContent())?.trim()).toBe('Live');
       await h.hub.notifications.notify({
         users: [alice.id], deviceId: 'fridge', level: 'warning',
         title: 'Kitchen fridge used 0.6 kWh in one hour', message: 'Its maximum is 0.5 kWh.',
@@ -148,7 +148,7 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
       await banner.waitFor();
       expect(plain(await banner.textContent())).toContain('Kitchen fridge used 0.6 kWh in one hour');
       const badge = a.page.getByTestId('unread-notifications');
-      await expect.poll(async () => plain(await badge.textContent())).toBe(', 1 unread');
+      await poll(async () => plain(await badge.textContent())).toBe(', 1 unread');
       await screenshot(a.page, 'notification-banner');
       await b.page.waitForTimeout(300);
       expect(await b.page.getByTestId('notification-banner').count()).toBe(0);
@@ -158,7 +158,7 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
       await a.page.getByTestId('notifications').getByText('Kitchen fridge used 0.6 kWh in one hour').waitFor();
       await a.page.getByRole('button', { name: /Dismiss notification/ }).click();
       expect(await banner.count()).toBe(0);
-      await expect.poll(() => badge.count()).toBe(0);
+      await poll(() => badge.count()).toBe(0);
     } finally {
       await a.context.close();
       await b.context.close();
@@ -170,18 +170,18 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
     try {
       await logIn(page, h.baseUrl, alice.email, alice.password, '/devices/fridge');
       const indicator = page.getByTestId('connection');
-      await expect.poll(async () => (await indicator.textContent())?.trim()).toBe('Live');
+      await poll(async () => (await indicator.textContent())?.trim()).toBe('Live');
       await page.getByRole('heading', { name: 'Kitchen fridge' }).waitFor();
       await context.setOffline(true);
       for (const socket of h.app.websocketServer.clients) socket.terminate();
-      await expect.poll(async () => (await indicator.textContent())?.trim(), { timeout: 10_000 }).toBe('Disconnected');
+      await poll(async () => (await indicator.textContent())?.trim(), { timeout: 10_000 }).toBe('Disconnected');
       await page.getByRole('alert').filter({ hasText: 'Connection to the hub lost' }).waitFor();
       await screenshot(page, 'disconnected');
       await context.setOffline(false);
-      await expect.poll(async () => (await indicator.textContent())?.trim(), { timeout: 15_000 }).toBe('Live');
+      await poll(async () => (await indicator.textContent())?.trim(), { timeout: 15_000 }).toBe('Live');
       // Resubscribed: live values flow again.
       h.hub.report('fridge.power', 777, h.clock.now());
-      await expect.poll(async () => plain(await page.getByTestId('live-power').textContent())).toMatch(/^777 W/);
+      await poll(async () => plain(await page.getByTestId('live-power').textContent())).toMatch(/^777 W/);
     } finally {
       await context.close();
     }
@@ -201,7 +201,7 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
       await screenshot(admin.page, 'admin-users');
 
       await logIn(user.page, h.baseUrl, alice.email, alice.password, '/devices');
-      await expect.poll(async () => user.page.locator('[data-testid=devices] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).toEqual(['fridge', 'spare']);
+      await poll(async () => user.page.locator('[data-testid=devices] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).toEqual(['fridge', 'spare']);
       // A user has no admin pages.
       expect(await user.page.getByRole('link', { name: 'Users' }).count()).toBe(0);
       await user.page.goto(`${h.baseUrl}/admin/users`);

@@ -43,7 +43,8 @@ export function describeE2e(name: string, fn: (url: string) => void): void {
     describe.skip(name, () => it(`needs a browser and PostgreSQL: ${reason}`, () => undefined));
     return;
   }
-  describe(name, () => {
+  // A browser test waits on real rendering and sockets: give each one room on a busy machine.
+  describe(name, { timeout: 120_000 }, () => {
     if (!existsSync(CHROMIUM)) {
       it('has Chromium (CI installs the Debian package)', () => {
         throw new Error(`${CHROMIUM} is missing: .ci/run installs the Debian package chromium`);
@@ -54,6 +55,14 @@ export function describeE2e(name: string, fn: (url: string) => void): void {
     // Prefer the local PostgreSQL service when there is one (faster than the embedded server).
     fn((targets.find((t) => t.name === 'service') ?? targets[0]!).url);
   });
+}
+
+/**
+ * expect.poll with room for a busy machine (its default gives up after 1 s): waits for what a user
+ * would see, up to 15 s.
+ */
+export function poll<T>(fn: () => T | Promise<T>, opts: { timeout?: number; interval?: number } = {}) {
+  return expect.poll(fn, { timeout: 15_000, interval: 100, ...opts });
 }
 
 /** Fails with the build error when the global setup could not build the dashboard. */
