@@ -515,6 +515,65 @@ async function copyLines(client: pg.PoolClient, statement: string, pieces: Buffe
   await w.end();
 }
 
+/** Rows encoded per loop turn by copyNewSamples: the event loop is never held for long. */
+const NEW_ROWS_PER_TURN = 2_000;
+
+/**
+ * Stores readings that are new — none stored yet for its entity and time, and none repeated in the
+ * input — with one binary COPY straight into samples (autocommit): the server takes a fifth of the
+ * CPU of the unnest upsert, its bulk insert path doing the work. Returns false, having stored
+ * nothing, when the input repeats an (entity, time) or holds an invalid row, or when a reading was
+ * stored already (the COPY failed on the unique key and was rolled back): the caller then writes
+ * the rows with insertSamples, which merges. Other errors (connection) are thrown.
+ */
+export async function copyNewSamples(
+  pool: pg.Pool, ids: readonly string[], ts: readonly number[], vs: readonly (number | null)[],
+): Promise<boolean> {
+  const n = ids.length;
+  const last = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const id = ids[i];
+    const t = ts[i];
+    const v = vs[i];
+    if (typeof id !== 'string' || id.length === 0 || !(t >= MIN_COPY_T && t <= MAX_COPY_T) || !(v === null || typeof v === 'number')) return false;
+    const prev = last.get(id);
+    if (prev !== undefined && t <= prev) return false; // not strictly increasing: may repeat, let the upsert sort it out
+    last.set(id, t);
+  }
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    const writer = new CopyWriter(client, COPY_SAMPLES);
+    const out = new BinaryRows();
+    let prefixId: string | undefined;
+    let prefix = out.prefix('');
+    for (let i = 0; i < n; i++) {
+      if (ids[i] !== prefixId) {
+        prefixId = ids[i];
+        prefix = out.prefix(prefixId);
+      }
+      out.row(prefix, ts[i], vs[i]);
+      if ((i + 1) % NEW_ROWS_PER_TURN === 0 && i + 1 < n) {
+        out.seal();
+        await writer.write(out.pieces);
+        out.restart();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    out.seal();
+    await writer.write(out.pieces);
+    await writer.end();
+    return true;
+  } catch (err) {
+    // The server may refuse the COPY while rows are still being sent: the connection is not reused.
+    broken = true;
+    if ((err as { code?: string }).code === '23505') return false;
+    throw err;
+  } finally {
+    client.release(broken ? true : undefined);
+  }
+}
+
 function isColumns(x: readonly SampleRow[] | SampleColumns): x is SampleColumns {
   return !Array.isArray(x);
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copySamples, dedupeLastWins, insertSamples, isoFormatter, latestSamples, loadSamples } from '../../src/storage/samples.js';
+import { poolOf } from '../../src/storage/db.js';
+import { copyNewSamples, copySamples, dedupeLastWins, insertSamples, isoFormatter, latestSamples, loadSamples } from '../../src/storage/samples.js';
 import type { SampleRow } from '../../src/storage/samples.js';
 import { createTestDatabase, describeDb } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
@@ -68,6 +69,25 @@ describeDb('samples', (target) => {
     // Times are whole milliseconds (floored), as the ISO text of the other write paths.
     expect(got.map((g) => [g.t, g.v])).toEqual(times.map((time, i) => [Math.floor(time), values[i]]).sort((a, b) => (a[0] as number) - (b[0] as number)));
     await expect(copySamples(t.db, [{ entityId: 'copy.power', t: Date.UTC(10000, 0, 1), v: 1 }])).rejects.toThrow(/outside the years 1 to 9999/);
+  });
+
+  it('copies new live readings in one COPY, and stores nothing (the caller merges) when one of them is stored already', async () => {
+    const pool = poolOf(t.db)!;
+    const ids = Array.from({ length: 5000 }, (_, i) => `live${i % 3}.power`);
+    const ts = ids.map((_, i) => T0 + Math.floor(i / 3) * 1000);
+    const vs = ids.map((_, i) => (i % 11 === 0 ? null : i * 1.5));
+    expect(await copyNewSamples(pool, ids, ts, vs)).toBe(true);
+    expect((await allSamples(t)).filter((g) => g.entityId.startsWith('live'))).toHaveLength(5000);
+    // One reading already stored (with another value): nothing of the batch is written.
+    expect(await copyNewSamples(pool, ['live0.power', 'live9.power'], [T0 + 10_000_000, ts[0]], [1, 2])).toBe(true);
+    expect(await copyNewSamples(pool, ['live8.power', 'live0.power'], [T0, ts[0]], [1, 99])).toBe(false);
+    const after = await allSamples(t);
+    expect(after.find((g) => g.entityId === 'live0.power' && g.t === ts[0])?.v).toBe(vs[0]);
+    expect(after.some((g) => g.entityId === 'live8.power')).toBe(false);
+    // Repeated or unordered instants of an entity are left to the upsert, as are invalid rows.
+    expect(await copyNewSamples(pool, ['x.power', 'x.power'], [T0, T0], [1, 2])).toBe(false);
+    expect(await copyNewSamples(pool, ['x.power'], [Number.NaN], [1])).toBe(false);
+    expect((await allSamples(t)).some((g) => g.entityId === 'x.power')).toBe(false);
   });
 
   it('splits a very large batch into several statements without losing a row', async () => {
