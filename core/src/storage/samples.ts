@@ -1,7 +1,9 @@
 /**
- * Raw samples, written in bulk: INSERT … SELECT FROM unnest(…) for live batches (one statement,
- * one constant SQL text) and COPY through a staging table for imports. Both are upserts on
- * (entity_id, time), so writing the same readings again changes nothing and the last write wins.
+ * Raw samples, written in bulk: INSERT … SELECT FROM unnest(…) (one statement, one constant SQL
+ * text) for batches that may repeat stored readings, a binary COPY straight into samples for live
+ * batches of new readings (copyNewSamples, falling back to the former), and binary COPY — direct
+ * or through a staging table — for imports. All keep "last write wins" per (entity_id, time), so
+ * writing the same readings again changes nothing.
  */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
