@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -66,6 +66,12 @@ async function main(): Promise<void> {
     // machine a gap can be time spent waiting for a CPU; the on-CPU part is what our code costs.
     const gaps: number[] = [];
     const onCpu: number[] = [];
+    const ends: number[] = [];
+    const gcs: { start: number; duration: number; kind: number }[] = [];
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcs.push({ start: e.startTime, duration: e.duration, kind: (e as unknown as { detail?: { kind: number } }).detail?.kind ?? 0 });
+    });
+    obs.observe({ entryTypes: ['gc'] });
     const runtime = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
     let last = performance.now();
     let lastCpu = runtime();
@@ -74,6 +80,7 @@ async function main(): Promise<void> {
       const cpu = runtime();
       gaps.push(now - last);
       onCpu.push(cpu - lastCpu);
+      ends.push(now);
       last = now;
       lastCpu = cpu;
     }, 1);
@@ -95,9 +102,18 @@ async function main(): Promise<void> {
     const c = process.cpuUsage(c0);
     h.disable();
     clearInterval(ticker);
+    obs.disconnect();
+    const order = onCpu.map((c, i) => i).sort((a, b) => onCpu[b] - onCpu[a]).slice(0, 8);
+    for (const i of order) {
+      const from = ends[i] - gaps[i];
+      const inGap = gcs.filter((g) => g.start < ends[i] && g.start + g.duration > from);
+      say(`  gap ${fmt(gaps[i], 1)} ms, on CPU ${fmt(onCpu[i], 1)} ms; GC inside: ${inGap.map((g) => `kind ${g.kind} ${fmt(g.duration, 1)} ms`).join(', ') || 'none'}`);
+    }
+    const scav = gcs.filter((g) => g.kind === 1).map((g) => g.duration).sort((a, b) => b - a);
+    say(`  GC: ${gcs.length} (scavenges ${scav.length}, largest ${scav.slice(0, 5).map((x) => fmt(x, 1)).join(', ')} ms; total ${fmt(gcs.reduce((a, g) => a + g.duration, 0), 0)} ms)`);
     const pg1 = await pgCpu(needle);
     const stored = (await sql<{ n: number }>`select count(*)::int as n from samples where entity_id like 'bench_plug_%'`.execute(hub.db)).rows[0].n;
-    say(`ingest: ${fmt(total / seconds)} /s, lost ${total - stored}; stall max ${fmt(h.max / 1e6, 1)} ms, p99 ${fmt(h.percentile(99) / 1e6, 1)} ms; gaps >10 ms: ${gaps.filter((g) => g > 10).length}, >20 ms: ${gaps.filter((g) => g > 20).length} (largest ${fmt(Math.max(...gaps), 1)}); on-CPU per gap: largest ${onCpu.sort((a, b) => b - a).slice(0, 5).map((x) => fmt(x, 1)).join(', ')} ms, >10 ms: ${onCpu.filter((g) => g > 10).length}; node CPU ${fmt((c.user + c.system) / 1e6, 2)} s, PG CPU ${fmt(pg1 - pg0, 2)} s`);
+    say(`ingest: ${fmt(total / seconds)} /s, lost ${total - stored}; stall max ${fmt(h.max / 1e6, 1)} ms, p99 ${fmt(h.percentile(99) / 1e6, 1)} ms; gaps >10 ms: ${gaps.filter((g) => g > 10).length}, >20 ms: ${gaps.filter((g) => g > 20).length} (largest ${fmt(Math.max(...gaps), 1)}); on-CPU per gap: largest ${[...onCpu].sort((a, b) => b - a).slice(0, 5).map((x) => fmt(x, 1)).join(', ')} ms, >10 ms: ${onCpu.filter((g) => g > 10).length}; node CPU ${fmt((c.user + c.system) / 1e6, 2)} s, PG CPU ${fmt(pg1 - pg0, 2)} s`);
   } finally {
     await hub.stop();
     await rm(dataDir, { recursive: true, force: true });
