@@ -479,10 +479,13 @@ export class RuleRunner {
     if (current && mode === 'single') return;
     if (current && mode === 'restart') current.abort.abort(new Error('restarted by a new trigger'));
     const controller = new AbortController();
+    const entry = { task: Promise.resolve(), abort: controller };
     const go = async () => {
       const run = base();
       run.startedAt = env.clock.now();
       await this.execute(this.plan(f), run, controller.signal, f);
+      // The actions are done: a new trigger may run while this one is still being recorded.
+      if (this.runs.get(subject) === entry) this.runs.delete(subject);
       run.finishedAt = env.clock.now();
       run.explanation = [f.explanation, ...run.actions.map((a) => a.action)].join('; ');
       await env.record(run);
@@ -497,7 +500,7 @@ export class RuleRunner {
       })();
       this.queue = task.catch(() => undefined);
     } else task = go();
-    const entry = { task, abort: controller };
+    entry.task = task;
     this.runs.set(subject, entry);
     try {
       await task;
