@@ -65,7 +65,8 @@ export async function cardRoutes(app: FastifyInstance, deps: RouteDeps): Promise
   }, async () => ({ data: await list() }));
 
   // Outside /api: public like the rest of the dashboard's static files.
-  app.get<{ Params: { file: string } }>(`${CARDS_URL_PREFIX}:file`, { config: { access: 'public' } }, async (request, reply) => {
+  // Not part of the API document (like the dashboard's other files): hidden from OpenAPI.
+  app.get<{ Params: { file: string } }>(`${CARDS_URL_PREFIX}:file`, { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {
     const { file } = request.params;
     const dir = deps.hub.config.cardsDir;
     if (!dir || !CARD_FILE.test(file)) throw new ApiError('NOT_FOUND', `No card module "${file}"`);
