@@ -100,9 +100,12 @@ export class JhDashboard extends LitElement {
   /** Resolves when the dashboard shown has loaded (tests await it). */
   ready: Promise<void> = Promise.resolve();
 
+  /** The dashboard id last asked for (undefined = the first one). */
+  private requested?: string;
+
   private start(): Promise<void> {
     const hub = this.hub!;
-    if (this.started === hub && this.model && (!this.dashboardId || this.model.id === this.dashboardId)) return this.ready;
+    if (this.started === hub && this.requested === this.dashboardId) return this.ready;
     const first = this.started !== hub;
     this.started = hub;
     registerBuiltinCards();
@@ -110,7 +113,13 @@ export class JhDashboard extends LitElement {
       this.customModules = loadCustomCardModules(hub);
       void this.customModules.then((results) => { this.moduleErrors = results.filter((r) => r.error); });
     }
-    this.ready = this.load(this.dashboardId);
+    return this.go(this.dashboardId);
+  }
+
+  /** Loads and shows a dashboard (undefined = the first). */
+  private go(id: string | undefined): Promise<void> {
+    this.requested = id;
+    this.ready = this.load(id);
     return this.ready;
   }
 
@@ -322,7 +331,7 @@ export class JhDashboard extends LitElement {
       const n = (this.list?.length ?? 0) + 1;
       const doc = await this.hub.api<DashboardDoc>('/dashboards', { method: 'POST', body: { title: `Dashboard ${n}` } });
       this.dashboardId = doc.id;
-      await this.load(doc.id);
+      await this.go(doc.id);
       this.editing = true;
     } catch (err) {
       this.problem = `No new dashboard: ${(err as Error).message}`;
@@ -336,7 +345,7 @@ export class JhDashboard extends LitElement {
       await this.hub.api(`/dashboards/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
       this.editing = false;
       this.dashboardId = undefined;
-      await this.load();
+      await this.go(undefined);
     } catch (err) {
       this.problem = `Not deleted: ${(err as Error).message}`;
     }

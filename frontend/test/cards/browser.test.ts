@@ -472,6 +472,7 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
         ['GET /dashboards', () => ({ data: [{ id: 'd1', title: 'Home', position: 0, version: 1, card_count: 1 }, ...Object.values(docs).map((d: any) => ({ ...d, card_count: d.cards.length }))] })],
         [/^GET \/dashboards\/d[2-9]$/, (_b: unknown, _m: string, p: string) => docs[p.split('/')[2]]],
         ['POST /dashboards', (b: any) => (docs.d3 = { id: 'd3', title: b.title, version: 1, position: 2, cards: [] })],
+        ['DELETE /dashboards/d3', () => { delete docs.d3; return undefined; }],
         ['PUT /dashboards/d2', () => { throw new window.FakeProblem(409, 'Dashboard "d2" was saved elsewhere since version 7 (now version 8); reload it and apply your changes again'); }],
       );
     });
@@ -494,6 +495,13 @@ describe.skipIf(!!skipReason)('cards in Chromium', () => {
     await dash.getByRole('button', { name: 'New dashboard' }).click();
     await expect.poll(() => dash.evaluate((d: any) => d.model?.id)).toBe('d3');
     expect(await dash.evaluate((d: any) => [d.model.title, d.editing, d.list.map((x: any) => x.title)])).toEqual(['Dashboard 3', true, ['Home', 'Garage', 'Dashboard 3']]);
+    expect(await page.evaluate(() => (window as any).hub.calls.filter((c: any) => c.path === '/dashboards/d3').length)).toBe(1);
+
+    // Delete it (after confirming): back to the first dashboard.
+    page.once('dialog', (d) => { void d.accept(); });
+    await dash.getByRole('button', { name: 'Delete dashboard' }).click();
+    await expect.poll(() => dash.evaluate((d: any) => d.model?.id)).toBe('d1');
+    expect(await dash.evaluate((d: any) => [d.editing, d.list.map((x: any) => x.title)])).toEqual([false, ['Home', 'Garage']]);
   });
 
   it('at phone width every card takes the full width, one under the other', async () => {
