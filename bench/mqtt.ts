@@ -178,9 +178,13 @@ async function generateLoad(job: LoadJob): Promise<void> {
     let sent = 0;
     let last: Promise<unknown> = Promise.resolve();
     await new Promise<void>((resolve) => {
+      // While the socket to the broker is backed up, what is due waits for the next tick: mqtt.js
+      // would otherwise queue a drain listener per message (thousands on a starved machine, each
+      // drain then walking them all), and the load generator itself becomes the bottleneck.
+      const stream = (pub as unknown as { stream?: { writableNeedDrain?: boolean } }).stream;
       const timer = setInterval(() => {
         const due = Math.min(job.messages, Math.floor(((performance.now() - start) / 1000) * job.rate));
-        while (sent < due) last = send(sent++);
+        while (sent < due && !stream?.writableNeedDrain) last = send(sent++);
         if (sent >= job.messages) {
           clearInterval(timer);
           resolve();

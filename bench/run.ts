@@ -34,6 +34,8 @@ import { fmt, median, percentile, say } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
+/** `--skip-mqtt`: leave out the MQTT rows (run bench/mqtt.ts on its own and add them). */
+const skipMqtt = process.argv.includes('--skip-mqtt');
 const RUNS = quick ? 1 : 3;
 
 
@@ -297,6 +299,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < RUNS; r++) {
       say(`ingest run ${r + 1}/${RUNS}: ${fmt(ingestTotal)} readings through report()`);
       ingest.push(await benchIngest(hub, ingestTotal));
+      say(`  ${fmt(ingest[r].rate)} /s, lost ${ingest[r].lost}, stall max ${fmt(ingest[r].maxStallMs, 1)} ms (on CPU ${fmt(ingest[r].maxOnCpuMs, 1)} ms)`);
       await wipe(hub);
     }
     await writeCsv(csv, importRows);
@@ -304,6 +307,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < RUNS; r++) {
       say(`import run ${r + 1}/${RUNS}: ${fmt(importRows)} rows`);
       imports.push(await benchImport(hub, csv, importRows));
+      say(`  ${fmt(imports[r].rate)} rows/s, second import changed totals: ${imports[r].secondRunChanged}`);
       await wipe(hub);
     }
     say(`loading ${quick ? 'a month' : 'a year'} × 10 entities at 1-minute resolution`);
@@ -313,8 +317,7 @@ async function main(): Promise<void> {
     await hub.stop();
     say('idle hub');
     const idle = await benchIdle();
-    say('MQTT');
-    const mqttRows = await benchMqtt({ quick });
+    const mqttRows = skipMqtt ? [] : (say('MQTT'), await benchMqtt({ quick }));
     say('dashboard (Chromium)');
     const frontendRows = await benchFrontend({ quick });
 
