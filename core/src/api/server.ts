@@ -174,6 +174,10 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
   await app.register(cors, corsOrigins.length > 0
     ? { origin: [...corsOrigins], credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }
     : { origin: false });
+  // Before the access check: @fastify/websocket's own onRequest hook marks upgrade requests, so its
+  // onResponse hook destroys the socket of an upgrade refused with 401/403 (otherwise the socket
+  // stays open and app.close() never finishes).
+  await app.register(websocket, { options: { maxPayload: opts.ws?.maxPayload ?? 64 * 1024 } });
   app.addHook('onRequest', async (request) => {
     // Routes outside /api/v1 (the docs page and its assets) are public.
     const access: RouteAccess = request.routeOptions.config?.access ?? 'public';
@@ -200,7 +204,6 @@ export async function buildServer(hub: Hub, opts: BuildServerOptions = {}): Prom
     },
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PATH });
-  await app.register(websocket, { options: { maxPayload: opts.ws?.maxPayload ?? 64 * 1024 } });
 
   const deps: RouteDeps = {
     hub,
