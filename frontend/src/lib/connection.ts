@@ -231,8 +231,10 @@ export class LiveConnection implements HubConnection {
       return;
     }
     this.socket = socket;
+    let opened = false;
     socket.onopen = () => {
       if (this.socket !== socket) return;
+      opened = true;
       this.attempt = 0;
       this.onServer.clear();
       this.unknown.clear();
@@ -252,6 +254,9 @@ export class LiveConnection implements HubConnection {
       this.stopTimers();
       this.onServer.clear();
       this.setConnected(false);
+      // Refused twice before opening: perhaps the session ended. A REST call finds out, and its
+      // 401 reaches the app's unauthorized handler (back to the login page).
+      if (!opened && this.attempt >= 1) this.client.get('/auth/me').catch(() => undefined);
       this.scheduleReconnect();
     };
   }

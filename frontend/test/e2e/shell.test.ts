@@ -187,6 +187,21 @@ describeE2e('dashboard shell in Chromium', (dbUrl) => {
     }
   });
 
+  it('sends the user to the login page when their session ends elsewhere', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await logIn(page, h.baseUrl, bob.email, bob.password, '/devices');
+      await poll(async () => (await page.getByTestId('connection').textContent())?.trim()).toBe('Live');
+      // Logged out everywhere (a password change, an admin's action): the socket drops and cannot come back.
+      await h.hub.auth.sessions.deleteForUser(bob.id);
+      for (const socket of h.app.websocketServer.clients) socket.terminate();
+      await page.getByRole('heading', { name: 'Log in to Joulehub' }).waitFor({ timeout: 20_000 });
+      expect(page.url()).toContain('/login?next=%2Fdevices');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('lets an admin assign an orphan device to a user, who then sees it', async () => {
     const admin = await newPage(browser);
     const user = await newPage(browser);
