@@ -84,7 +84,7 @@ async function startHub(): Promise<Bench> {
       },
     }],
   };
-  const hub = await createHub(config, { log: pino({ level: 'silent' }), databaseUrl: process.env.JOULEHUB_BENCH_DATABASE_URL });
+  const hub = await createHub(config, { log: pino({ level: process.env.BENCH_LOG ?? 'silent' }, pino.destination(2)), databaseUrl: process.env.JOULEHUB_BENCH_DATABASE_URL });
   await hub.start();
   const status = hub.integrations()[0];
   if (status?.status !== 'running') throw new Error(`the MQTT integration is ${status?.status}: ${status?.error ?? ''}`);
