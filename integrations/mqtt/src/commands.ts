@@ -35,16 +35,21 @@ export class Commands {
     const payload = control.payload(command.command);
     if (payload === undefined) throw this.refuse(command, 'MQTT_COMMAND_UNSUPPORTED', `${command.command} is not supported by ${command.entityId}`);
     if (!publish) throw this.refuse(command, 'MQTT_DISCONNECTED', 'not connected to the MQTT broker');
+    const expected = command.command === 'turn_on' ? 'on' : command.command === 'turn_off' ? 'off' : current === undefined ? undefined : current === 'on' ? 'off' : 'on';
+    // Pending before publishing: a quick device can answer before our publish's PUBACK is processed,
+    // and that answer must count as the confirmation.
+    this.pending.get(command.entityId)?.timer.stop(); // superseded by this newer command
+    const timer = this.ctx.scheduler.after(this.timeoutMs, () => this.timeout(command.entityId));
+    const entry: Pending = { command, expected, sentAt: this.ctx.clock.now(), timer };
+    this.pending.set(command.entityId, entry);
     try {
       await publish(control.topic, payload);
     } catch (err) {
+      timer.stop();
+      if (this.pending.get(command.entityId) === entry) this.pending.delete(command.entityId);
       throw this.refuse(command, 'MQTT_PUBLISH_FAILED', `publishing to ${control.topic} failed: ${(err as Error).message}`);
     }
     this.sent++;
-    const expected = command.command === 'turn_on' ? 'on' : command.command === 'turn_off' ? 'off' : current === undefined ? undefined : current === 'on' ? 'off' : 'on';
-    this.pending.get(command.entityId)?.timer.stop(); // superseded by this newer command
-    const timer = this.ctx.scheduler.after(this.timeoutMs, () => this.timeout(command.entityId));
-    this.pending.set(command.entityId, { command, expected, sentAt: this.ctx.clock.now(), timer });
     this.ctx.log.debug({ entityId: command.entityId, topic: control.topic, payload }, 'switch command published');
   }
 
