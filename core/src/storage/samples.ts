@@ -1,8 +1,8 @@
 /**
  * Raw samples, written in bulk: INSERT … SELECT FROM unnest(…) (one statement, one constant SQL
- * text) for batches that may repeat stored readings, a binary COPY straight into samples for live
- * batches of new readings (copyNewSamples, falling back to the former), and binary COPY — direct
- * or through a staging table — for imports. All keep "last write wins" per (entity_id, time), so
+ * text) for live batches, copyNewSamples (a binary COPY of readings known to be new; not used by
+ * the recorder until a loss seen in one benchmark run is explained), and binary COPY — direct or
+ * through a staging table — for imports. All keep "last write wins" per (entity_id, time), so
  * writing the same readings again changes nothing.
  */
 import { sql } from 'kysely';
