@@ -37,6 +37,44 @@ export interface UserPatch {
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/u;
 
+/** How a user wants numbers and times shown; null = the browser's. */
+export interface Preferences {
+  /** BCP 47 tag, canonical (`de-DE`). */
+  locale: string | null;
+  /** IANA zone (`Asia/Kathmandu`). */
+  timeZone: string | null;
+}
+
+/** The canonical form of one BCP 47 tag (`de-de` → `de-DE`), or undefined when it is not one. */
+export function canonicalLocale(tag: string): string | undefined {
+  if (tag.length === 0 || tag.length > 64) return undefined;
+  try {
+    const list = Intl.getCanonicalLocales(tag);
+    return list.length === 1 ? list[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let zoneNames: Map<string, string> | undefined;
+
+/**
+ * The IANA zone `name` spells, with the usual capitals (`asia/kathmandu` → `Asia/Kathmandu`), or
+ * undefined when Intl does not know it. Offsets (`+05:45`) are refused: a fixed offset has no DST
+ * and is not what a user means by their zone. The name is kept as given rather than resolved, since
+ * Node 20's ICU resolves current names to old ones (Asia/Kathmandu → Asia/Katmandu).
+ */
+export function canonicalTimeZone(name: string): string | undefined {
+  if (name.length === 0 || name.length > 64 || !/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/u.test(name)) return undefined;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+  } catch {
+    return undefined;
+  }
+  zoneNames ??= new Map(['UTC', ...Intl.supportedValuesOf('timeZone')].map((z) => [z.toLowerCase(), z]));
+  return zoneNames.get(name.toLowerCase()) ?? name;
+}
+
 export function normalizeEmail(email: string): string {
   return email.trim();
 }
@@ -132,6 +170,27 @@ export class UserStore {
       if (isUniqueViolation(err)) throw new AuthError('EMAIL_TAKEN', `an account with the email ${String(values.email)} exists`);
       throw err;
     }
+  }
+
+  async preferences(id: string): Promise<Preferences | undefined> {
+    const row = await this.db.selectFrom('users').select(['locale', 'time_zone']).where('id', '=', id).executeTakeFirst();
+    return row ? { locale: row.locale, timeZone: row.time_zone } : undefined;
+  }
+
+  /**
+   * Changes the given preferences (undefined = keep, null = back to the browser's). Values must be
+   * canonical already (see canonicalLocale, canonicalTimeZone): this throws on anything else.
+   */
+  async setPreferences(id: string, patch: Partial<Preferences>): Promise<Preferences> {
+    if (patch.locale != null && canonicalLocale(patch.locale) !== patch.locale) throw new TypeError(`not a canonical locale: ${patch.locale}`);
+    if (patch.timeZone != null && canonicalTimeZone(patch.timeZone) !== patch.timeZone) throw new TypeError(`not a time zone: ${patch.timeZone}`);
+    const values: Updateable<UsersTable> = { updated_at: new Date(this.clock.now()) };
+    if (patch.locale !== undefined) values.locale = patch.locale;
+    if (patch.timeZone !== undefined) values.time_zone = patch.timeZone;
+    const row = await this.db.updateTable('users').set(values).where('id', '=', id)
+      .returning(['locale', 'time_zone']).executeTakeFirst();
+    if (!row) throw new AuthError('USER_NOT_FOUND', `no user "${id}"`);
+    return { locale: row.locale, timeZone: row.time_zone };
   }
 
   /** Deletes the account (its sessions and tokens go with it). Refuses to delete the last admin. */

@@ -148,6 +148,10 @@ export interface UsersTable {
   name: string | null;
   role: string; // 'admin' | 'user'
   password_hash: string | null;
+  /** BCP 47 tag for numbers and dates; null = the browser's (0009). */
+  locale: ColumnType<string | null, string | null | undefined, string | null>;
+  /** IANA zone for times and calendar days; null = the browser's (0009). */
+  time_zone: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -68,6 +68,7 @@ const ROUTES: Record<string, Expectation> = {
   'POST /api/v1/auth/login': { payload: (c: Ctx) => ({ email: `nobody-${c.n()}@example.org`, password: 'not the password' }), ok: 401 },
   'POST /api/v1/auth/logout': { ok: 204, fresh: true },
   'GET /api/v1/auth/me': { ok: 200 },
+  'PATCH /api/v1/auth/me': { payload: { locale: 'de-DE' }, ok: 200 },
   'POST /api/v1/auth/register': { payload: {}, ok: 400 },
   'POST /api/v1/auth/password': { payload: { current_password: 'not the password', new_password: 'a new password' }, ok: 401, expect: SESSION_ONLY },
   'POST /api/v1/auth/tokens': { payload: { name: 'matrix', scopes: ['read'] }, ok: 201, expect: SESSION_ONLY },
@@ -87,6 +88,8 @@ const ROUTES: Record<string, Expectation> = {
   'POST /api/v1/dashboards': { payload: {}, ok: 400 },
   'GET /api/v1/dashboards/:id': { url: (c: Ctx) => `/api/v1/dashboards/${c.dashboard}`, ok: 200, own: true, expect: { other: 404, admin: 404 } },
   'PUT /api/v1/dashboards/:id': { url: (c: Ctx) => `/api/v1/dashboards/${c.dashboard}`, payload: {}, ok: 400 },
+  // Every caller orders only their own list: alice's ids from anyone else are out of date (409).
+  'PUT /api/v1/dashboards/order': { payload: (c: Ctx) => ({ ids: [c.dashboard] }), ok: 200, expect: { other: 409, admin: 409 } },
   'DELETE /api/v1/dashboards/:id': { url: '/api/v1/dashboards/00000000-0000-0000-0000-000000000000', ok: 404 },
   'GET /api/v1/cards': { ok: 200 },
   // Messages: a conversation is named by its user; only that user and the admins take part.

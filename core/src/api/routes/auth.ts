@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../../auth/policy.js';
 import type { Session } from '../../auth/sessions.js';
-import type { User } from '../../auth/users.js';
+import { canonicalLocale, canonicalTimeZone, type Preferences, type User } from '../../auth/users.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../deps.js';
 import { problemResponses } from '../schemas.js';
@@ -23,6 +23,52 @@ const sessionResponse = {
   type: 'object', required: ['user', 'expires_at'],
   properties: { user: { $ref: 'User#' }, expires_at: { type: 'string', format: 'date-time' } },
 } as const;
+
+const preferencesProperties = {
+  locale: {
+    type: ['string', 'null'], minLength: 1, maxLength: 64, example: 'de-DE',
+    description: 'BCP 47 tag for numbers and dates; null = the browser\'s',
+  },
+  time_zone: {
+    type: ['string', 'null'], minLength: 1, maxLength: 64, example: 'Asia/Kathmandu',
+    description: 'IANA time zone for times and calendar days (the device page\'s "today", hourly charts); null = the browser\'s',
+  },
+} as const;
+
+const meResponse = {
+  type: 'object', required: ['user', 'via', 'scopes', 'devices', 'preferences'],
+  properties: {
+    user: { $ref: 'User#' },
+    via: { type: 'string', enum: ['session', 'token'] },
+    scopes: { type: 'array', items: { type: 'string' } },
+    devices: { type: ['array', 'null'], items: { type: 'string' }, description: 'Device limit of the token; null = none' },
+    preferences: { type: 'object', required: ['locale', 'time_zone'], properties: preferencesProperties },
+  },
+} as const;
+
+function preferencesToWire(p: Preferences) {
+  return { locale: p.locale, time_zone: p.timeZone };
+}
+
+/** The body's preferences, canonical; a value Intl does not know is a 400 naming the field. */
+function readPreferences(body: { locale?: string | null; time_zone?: string | null }): Partial<Preferences> {
+  const out: Partial<Preferences> = {};
+  const bad: { pointer: string; reason: string }[] = [];
+  if (body.locale !== undefined) {
+    const locale = body.locale === null ? null : canonicalLocale(body.locale);
+    if (locale === undefined) bad.push({ pointer: '/body/locale', reason: `"${body.locale}" is not a BCP 47 language tag (like en-GB or de-DE)` });
+    else out.locale = locale;
+  }
+  if (body.time_zone !== undefined) {
+    const zone = body.time_zone === null ? null : canonicalTimeZone(body.time_zone);
+    if (zone === undefined) bad.push({ pointer: '/body/time_zone', reason: `"${body.time_zone}" is not an IANA time zone (like Europe/Berlin)` });
+    else out.timeZone = zone;
+  }
+  if (bad.length > 0) {
+    throw new ApiError('VALIDATION_FAILED', bad.map((b) => `${b.pointer.slice('/body/'.length)}: ${b.reason}`).join('; '), bad);
+  }
+  return out;
+}
 
 function meta(request: FastifyRequest) {
   return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
@@ -119,29 +165,45 @@ export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise
     return reply.code(204).send();
   });
 
+  /** The calling user, or 401 when the account is gone. */
+  async function callingUser(request: FastifyRequest): Promise<User> {
+    const caller = request.caller!;
+    const user = caller.userId ? await auth.users.get(caller.userId) : undefined;
+    if (!user) throw new ApiError('UNAUTHORIZED', 'the account no longer exists');
+    return user;
+  }
+
+  async function meBody(request: FastifyRequest, user: User) {
+    const caller = request.caller!;
+    const prefs = (await auth.users.preferences(user.id)) ?? { locale: null, timeZone: null };
+    return {
+      user: userToWire(user), via: caller.kind, scopes: [...caller.scopes],
+      devices: caller.deviceIds ? [...caller.deviceIds] : null, preferences: preferencesToWire(prefs),
+    };
+  }
+
   app.get('/api/v1/auth/me', {
     config: { access: 'read' },
     schema: {
       tags: ['auth'],
-      summary: 'Who is calling: the user, how they authenticated and their scopes',
-      response: {
-        200: {
-          type: 'object', required: ['user', 'via', 'scopes', 'devices'],
-          properties: {
-            user: { $ref: 'User#' },
-            via: { type: 'string', enum: ['session', 'token'] },
-            scopes: { type: 'array', items: { type: 'string' } },
-            devices: { type: ['array', 'null'], items: { type: 'string' }, description: 'Device limit of the token; null = none' },
-          },
-        },
-        ...problemResponses(401),
-      },
+      summary: 'Who is calling: the user, how they authenticated, their scopes and display preferences',
+      response: { 200: meResponse, ...problemResponses(401) },
+    },
+  }, async (request) => meBody(request, await callingUser(request)));
+
+  app.patch<{ Body: { locale?: string | null; time_zone?: string | null } }>('/api/v1/auth/me', {
+    config: { access: 'write' },
+    schema: {
+      tags: ['auth'],
+      summary: 'Change your own display preferences (locale, time zone); null = use the browser\'s',
+      description: 'Only the fields sent change. A locale or zone Intl does not know is a 400 naming the field.',
+      body: { type: 'object', additionalProperties: false, properties: preferencesProperties },
+      response: { 200: meResponse, ...problemResponses(400, 401, 403, 415) },
     },
   }, async (request) => {
-    const caller = request.caller!;
-    const user = caller.userId ? await auth.users.get(caller.userId) : undefined;
-    if (!user) throw new ApiError('UNAUTHORIZED', 'the account no longer exists');
-    return { user: userToWire(user), via: caller.kind, scopes: [...caller.scopes], devices: caller.deviceIds ? [...caller.deviceIds] : null };
+    const user = await callingUser(request);
+    await auth.users.setPreferences(user.id, readPreferences(request.body));
+    return meBody(request, user);
   });
 
   app.post<{ Body: Credentials & { name?: string | null; invite?: string } }>('/api/v1/auth/register', {

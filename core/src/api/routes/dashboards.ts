@@ -1,17 +1,20 @@
 /**
- * Dashboards, per user: GET/POST /api/v1/dashboards, GET/PUT/DELETE /api/v1/dashboards/{id}.
+ * Dashboards, per user: GET/POST /api/v1/dashboards, GET/PUT/DELETE /api/v1/dashboards/{id},
+ * PUT /api/v1/dashboards/order (the order of the tabs).
  * A caller only ever sees and changes their own dashboards (another user's id answers 404, as if it
  * did not exist). Callers without a user (the system, or everyone while no authentication is
  * configured) share the install's own dashboards. The first visit generates a dashboard from the
  * devices the caller can see.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sql, type Kysely } from 'kysely';
 import { SYSTEM } from '../../auth/caller.js';
 import { generateFirstDashboard } from '../../dashboards/generate.js';
 import { cardsSchema, duplicateCardIndex, type CardPlacement } from '../../dashboards/layout.js';
 import {
-  createDashboard, deleteDashboard, getDashboard, listOrGenerate, updateDashboard, type Dashboard, type Owner,
+  createDashboard, deleteDashboard, getDashboard, listDashboards, listOrGenerate, updateDashboard, type Dashboard, type Owner,
 } from '../../dashboards/store.js';
+import type { Database } from '../../storage/schema.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../deps.js';
 import { listOf, problemResponses } from '../schemas.js';
@@ -76,6 +79,29 @@ function notFound(id: string): ApiError {
   return new ApiError('DASHBOARD_NOT_FOUND', `No dashboard "${id}"`);
 }
 
+/**
+ * Puts the owner's dashboards in the order of `ids` (positions 0, 1, …) in one transaction. `ids`
+ * must name exactly the owner's dashboards: anything else (one added or deleted in another tab, or
+ * someone else's id) is refused with the current list, so an order is never half applied.
+ * Positions are not content: versions stay, so a card edit open elsewhere still saves.
+ * (Here rather than in dashboards/store.ts, which belongs to the dashboard model's owner.)
+ */
+export async function reorderDashboards(
+  db: Kysely<Database>, owner: Owner, ids: string[],
+): Promise<{ status: 'updated' } | { status: 'mismatch'; current: string[] }> {
+  return db.transaction().execute(async (tx) => {
+    const mine = owner === null ? sql<boolean>`user_id is null` : sql<boolean>`user_id = ${owner}`;
+    const rows = await tx.selectFrom('dashboards').select('id').where(mine).orderBy('position').orderBy('created_at').orderBy('id')
+      .forUpdate().execute();
+    const current = rows.map((r) => r.id);
+    const have = new Set(current);
+    if (ids.length !== current.length || !ids.every((id) => have.has(id))) return { status: 'mismatch', current };
+    await sql`update dashboards d set position = (o.n - 1)::int
+      from unnest(${ids}::text[]) with ordinality as o(id, n) where d.id = o.id and ${mine}`.execute(tx);
+    return { status: 'updated' };
+  });
+}
+
 interface CreateBody { title: string; cards?: CardPlacement[] }
 interface PutBody { title: string; cards: CardPlacement[]; position?: number; version?: number }
 
@@ -117,6 +143,29 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     checkCards(cards);
     const d = await createDashboard(hub.db, owner, { title: request.body.title, layout: { cards } });
     return reply.code(201).header('location', `/api/v1/dashboards/${d.id}`).send(dashboardToWire(d));
+  });
+
+  app.put<{ Body: { ids: string[] } }>('/api/v1/dashboards/order', {
+    config: { access: 'write' },
+    schema: {
+      tags: ['dashboards'],
+      summary: "Set the order of the caller's dashboards",
+      description: '`ids` lists every one of the caller\'s dashboards, first to last. A list that does not name exactly '
+        + 'those (one was added or deleted elsewhere) is refused with 409; reload the list and try again.',
+      body: {
+        type: 'object', additionalProperties: false, required: ['ids'],
+        properties: { ids: { type: 'array', uniqueItems: true, maxItems: 1000, items: idParams.properties.id } },
+      },
+      response: { 200: listOf(summarySchema), ...problemResponses(400, 401, 409, 415) },
+    },
+  }, async (request) => {
+    const owner = ownerOf(request);
+    const res = await reorderDashboards(hub.db, owner, request.body.ids);
+    if (res.status === 'mismatch') {
+      throw new ApiError('DASHBOARD_CONFLICT',
+        `The order must list exactly your ${res.current.length} dashboard(s) (${res.current.join(', ')}); reload the list and try again`);
+    }
+    return { data: (await listDashboards(hub.db, owner)).map(summaryToWire) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/dashboards/:id', {

@@ -10,6 +10,7 @@ import * as m0005 from './0005_auth.js';
 import * as m0006 from './0006_messages.js';
 import * as m0007 from './0007_automations.js';
 import * as m0008 from './0008_dashboards.js';
+import * as m0009 from './0009_user_prefs.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0006_messages': m0006,
   '0007_automations': m0007,
   '0008_dashboards': m0008,
+  '0009_user_prefs': m0009,
 };
