@@ -7,7 +7,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { ApiClient, ApiProblem } from '../lib/api.js';
 import { LiveConnection, type HubUser } from '../lib/connection.js';
-import { browserTimeZone } from '../lib/format.js';
+import { browserLocale, browserTimeZone, usableLocale, usableTimeZone } from '../lib/format.js';
 import type { AppContext } from './context.js';
 import { matchRoute, Router, type Match, type Route } from './router.js';
 import { effectiveTheme, initTheme, setTheme, themeChoice, type ThemeChoice } from './theme.js';
@@ -49,7 +49,11 @@ const PAGES: Record<string, { load: () => Promise<unknown>; tag: string; title: 
   'not-found': { load: () => import('./pages/not-found-page.js'), tag: 'jh-not-found-page', title: 'Not found' },
 };
 
-interface MeResponse { user: { id: string; email: string; name: string | null; role: 'admin' | 'user' } }
+interface MeResponse {
+  user: { id: string; email: string; name: string | null; role: 'admin' | 'user' };
+  /** Stored on the account (account page); null = the browser's. */
+  preferences?: { locale: string | null; time_zone: string | null };
+}
 
 export class JhApp extends LitElement {
   static override properties = {
@@ -100,9 +104,10 @@ export class JhApp extends LitElement {
       conn: this.conn,
       user: this.user,
       router: this.router,
-      locale: this.user?.locale ?? navigator.language,
+      locale: this.user?.locale ?? browserLocale(),
       timeZone: this.user?.timeZone ?? browserTimeZone(),
       signedIn: (next) => this.signedIn(next),
+      reloadUser: () => this.reloadUser(),
       signOut: () => this.signOut(),
       toast: (text, kind = 'ok') => this.toast(text, kind),
     };
@@ -142,9 +147,11 @@ export class JhApp extends LitElement {
 
   private async loadUser(): Promise<void> {
     const me = await this.client.get<MeResponse>('/auth/me');
+    // The account's stored locale and zone win over the browser's, so every browser shows the same.
     this.user = {
       id: me.user.id, email: me.user.email, role: me.user.role,
-      locale: navigator.language || 'en', timeZone: browserTimeZone(),
+      locale: usableLocale(me.preferences?.locale) ?? browserLocale(),
+      timeZone: usableTimeZone(me.preferences?.time_zone) ?? browserTimeZone(),
     };
     this.conn?.stop();
     this.offConnection?.();
@@ -183,6 +190,14 @@ export class JhApp extends LitElement {
     clearTimeout(this.offlineTimer);
     if (up) this.offline = false;
     else this.offlineTimer = setTimeout(() => { this.offline = !this.connected && this.conn !== undefined; }, up ? 0 : 1500);
+  }
+
+  /** The account's preferences changed: load the user again, so pages and cards format with them. */
+  private async reloadUser(): Promise<void> {
+    await this.loadUser();
+    // The page keeps its element (route() hands ctx only on navigation): give it the new context.
+    if (this.pageEl) (this.pageEl as HTMLElement & { ctx: AppContext }).ctx = this.ctx;
+    this.requestUpdate();
   }
 
   private async signedIn(next?: string): Promise<void> {

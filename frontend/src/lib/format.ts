@@ -125,6 +125,75 @@ export function browserTimeZone(): string {
   }
 }
 
+/** `tag` when this browser's Intl takes it as a locale, else undefined (a value stored by an older browser). */
+export function usableLocale(tag: string | null | undefined): string | undefined {
+  if (!tag) return undefined;
+  try {
+    return Intl.getCanonicalLocales(tag)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** `zone` when this browser's Intl knows it, else undefined (so formatting never throws on it). */
+export function usableTimeZone(zone: string | null | undefined): string | undefined {
+  if (!zone) return undefined;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Chromium's and Node's Intl (CLDR) list some zones under names IANA has since replaced; users know
+ * the current ones (Asia/Kathmandu, not Asia/Katmandu). Both names work with Intl and PostgreSQL.
+ */
+const CURRENT_ZONE_NAMES: Record<string, string> = {
+  'Africa/Asmera': 'Africa/Asmara',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
+  'America/Catamarca': 'America/Argentina/Catamarca',
+  'America/Coral_Harbour': 'America/Atikokan',
+  'America/Cordoba': 'America/Argentina/Cordoba',
+  'America/Godthab': 'America/Nuuk',
+  'America/Indianapolis': 'America/Indiana/Indianapolis',
+  'America/Jujuy': 'America/Argentina/Jujuy',
+  'America/Louisville': 'America/Kentucky/Louisville',
+  'America/Mendoza': 'America/Argentina/Mendoza',
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+  'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Truk': 'Pacific/Chuuk',
+};
+
+/** The current IANA name of a zone this browser may know by an older one. */
+export function currentZoneName(zone: string): string {
+  return CURRENT_ZONE_NAMES[zone] ?? zone;
+}
+
+/** The zones a user can pick, by current IANA names, sorted, UTC included. */
+export function timeZoneChoices(): string[] {
+  let list: string[] = [];
+  try {
+    list = Intl.supportedValuesOf('timeZone');
+  } catch {
+    // an old browser: only the stored value and the browser's own are offered
+  }
+  const names = new Set(['UTC', ...list.map(currentZoneName)]);
+  return [...names].filter((z) => usableTimeZone(z)).sort();
+}
+
+/** The browser's own locale (what is used while the account has none stored). */
+export function browserLocale(): string {
+  return (typeof navigator !== 'undefined' && navigator.language) || 'en';
+}
+
 /** "5 min ago"-style text for an instant relative to `now`. */
 export function formatRelative(t: string | number | Date, locale?: string, now: number = Date.now()): string {
   const seconds = Math.round((toDate(t).getTime() - now) / 1000);
