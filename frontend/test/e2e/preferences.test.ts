@@ -3,6 +3,7 @@
  * Honolulu sets de-DE and Asia/Kathmandu on the account page, reloads, and sees numbers with a
  * decimal comma and the device page's "today" and hourly chart cut in Kathmandu; another browser
  * shows the same. The browser's clock is fixed where the two zones are on different dates.
+ * Also: ordering the dashboards with the keyboard on the dashboards page, kept after a reload.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -121,6 +122,39 @@ describeE2e('stored locale and time zone in Chromium', (dbUrl) => {
       await page.getByLabel('Number and date format (language tag)').fill('not a tag!');
       await page.getByRole('button', { name: 'Save language and time zone' }).click();
       await page.getByRole('alert').filter({ hasText: 'is not a language tag' }).waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('orders the dashboards with the move buttons, from the keyboard, and keeps the order after a reload', async () => {
+    for (const title of ['Home', 'Solar', 'Heating']) await h.app.inject({ method: 'POST', url: '/api/v1/dashboards', headers: alice.headers, payload: { title } });
+    const { context, page, errors } = await open({ locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+    try {
+      await logIn(page, h.baseUrl, alice.email, alice.password, '/');
+      const tabs = page.getByRole('navigation', { name: 'Dashboards' }).getByRole('button');
+      const first = 'Home';
+      await poll(async () => (await tabs.allTextContents()).map((t) => t.trim())).toEqual([first, 'Solar', 'Heating']);
+
+      await page.getByRole('button', { name: 'Arrange dashboards' }).click();
+      const up = page.getByRole('button', { name: 'Move Heating up' });
+      await up.focus();
+      await page.keyboard.press('Enter');
+      await poll(async () => (await tabs.allTextContents()).map((t) => t.trim())).toEqual([first, 'Heating', 'Solar']);
+      // Focus stays on the moved dashboard's button: Enter again moves it to the top.
+      await poll(() => page.evaluate(() => {
+        let el: Element | null = document.activeElement;
+        while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+        return el?.getAttribute('aria-label');
+      })).toBe('Move Heating up');
+      await page.keyboard.press('Enter');
+      await poll(async () => (await tabs.allTextContents()).map((t) => t.trim())).toEqual(['Heating', first, 'Solar']);
+      await page.getByRole('status').filter({ hasText: '"Heating" is now 1 of 3.' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Move Heating up' }).isDisabled()).toBe(true);
+
+      await page.reload();
+      await poll(async () => (await tabs.allTextContents()).map((t) => t.trim())).toEqual(['Heating', first, 'Solar']);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
