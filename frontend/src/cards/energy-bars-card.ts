@@ -1,12 +1,10 @@
 /** Energy bars: kWh per 15 minutes, hour, day or month for one or several devices, stacked. */
-import { html, type PropertyValues } from 'lit';
+import { html } from 'lit';
 import { BarChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { query } from '../lib/api.js';
 import { formatEnergy } from '../lib/format.js';
-import { cardStyles } from './base.js';
-import { ChartHost, echarts, themeColours, watchTheme } from './charts.js';
-import { DataCard } from './data-card.js';
+import { echarts, JhChartCard, type ThemeColours } from './charts.js';
 import { bucketLabel, PERIODS, periodRange, type Period } from './periods.js';
 import { deviceName, energyDevices } from './stubs.js';
 import type { CardConfig, Device, Entity } from './types.js';
@@ -43,7 +41,7 @@ export function alignSeries(rows: { device: string; name: string; data: { dateti
   };
 }
 
-export class EnergyBarsCard extends DataCard<EnergyBarsConfig, BarsData> {
+export class EnergyBarsCard extends JhChartCard<EnergyBarsConfig, BarsData> {
   static override configSchema = {
     type: 'object',
     additionalProperties: false,
@@ -58,24 +56,12 @@ export class EnergyBarsCard extends DataCard<EnergyBarsConfig, BarsData> {
     },
   };
 
-  static override styles = cardStyles;
-
   static getStubConfig(entities: Entity[], _devices: Device[]): EnergyBarsConfig {
     const devices = energyDevices(entities, 6);
     return { type: 'energy-bars', devices: devices.length ? devices : ['device'], interval: 'hour', period: 'today', stacked: true };
   }
 
   override getCardSize(): number { return 6; }
-
-  private host = new ChartHost();
-  private offTheme?: () => void;
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.offTheme = watchTheme(() => this.requestUpdate());
-  }
-  /** The last option given to the chart (tests read the bars from it). */
-  chartOption?: Record<string, unknown>;
 
   protected async fetchData(c: EnergyBarsConfig): Promise<BarsData> {
     const hub = this.hub!;
@@ -89,30 +75,18 @@ export class EnergyBarsCard extends DataCard<EnergyBarsConfig, BarsData> {
     return alignSeries(rows);
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.offTheme?.();
-    this.host.dispose();
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    super.updated(changed);
-    const el = this.renderRoot.querySelector<HTMLElement>('.chart');
-    const c = this.config;
-    if (!el || !c || !this.data) return;
-    const t = themeColours(this);
+  protected buildChartOption(c: EnergyBarsConfig, data: BarsData, t: ThemeColours) {
     const locale = this.locale;
-    this.chartOption = {
+    return {
       color: t.palette,
       animation: false,
       grid: { left: 48, right: 8, top: 28, bottom: 24 },
       legend: { top: 0, textStyle: { color: t.text }, type: 'scroll' },
       tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? formatEnergy(v, locale) : '–') },
-      xAxis: { type: 'category', data: this.data.buckets.map((b) => bucketLabel(b, c.interval, locale, this.timeZone)), axisLabel: { color: t.muted } },
+      xAxis: { type: 'category', data: data.buckets.map((b) => bucketLabel(b, c.interval, locale, this.timeZone)), axisLabel: { color: t.muted } },
       yAxis: { type: 'value', name: 'kWh', axisLabel: { color: t.muted }, splitLine: { lineStyle: { color: t.grid } } },
-      series: this.data.series.map((s) => ({ type: 'bar', name: s.name, data: s.values, ...(c.stacked ? { stack: 'energy' } : {}) })),
+      series: data.series.map((s) => ({ type: 'bar', name: s.name, data: s.values, ...(c.stacked ? { stack: 'energy' } : {}) })),
     };
-    this.host.on(el).setOption(this.chartOption, true);
   }
 
   protected renderCard(c: EnergyBarsConfig) {

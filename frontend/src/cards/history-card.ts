@@ -2,14 +2,12 @@
  * History: power over time with zoom. Short ranges read the raw samples (and append live states);
  * long ranges read the energy ledger's hourly or daily rollups and show their average power.
  */
-import { html, type PropertyValues } from 'lit';
+import { html } from 'lit';
 import { LineChart } from 'echarts/charts';
 import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { query } from '../lib/api.js';
 import { formatPower } from '../lib/format.js';
-import { cardStyles } from './base.js';
-import { ChartHost, echarts, themeColours, watchTheme } from './charts.js';
-import { DataCard } from './data-card.js';
+import { echarts, JhChartCard, type ThemeColours } from './charts.js';
 import { firstPower } from './stubs.js';
 import type { CardConfig, Device, Entity, EntityState } from './types.js';
 import { schemaParts } from './validate.js';
@@ -32,7 +30,7 @@ interface HistoryData { series: { entity: string; name: string; points: Point[] 
 
 const MAX_LIVE_POINTS = 20_000;
 
-export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
+export class HistoryCard extends JhChartCard<HistoryConfig, HistoryData> {
   static override configSchema = {
     type: 'object',
     additionalProperties: false,
@@ -45,8 +43,6 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
     },
   };
 
-  static override styles = cardStyles;
-
   static getStubConfig(entities: Entity[], _devices: Device[]): HistoryConfig {
     const e = firstPower(entities);
     return { type: 'history', entities: [e?.id ?? 'device.power'], hours: 24 };
@@ -55,14 +51,11 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
   override getCardSize(): number { return 6; }
   protected override refreshMs = 5 * 60_000;
 
-  private host = new ChartHost();
-  private offTheme?: () => void;
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.offTheme = watchTheme(() => this.requestUpdate());
-  }
-  chartOption?: Record<string, unknown>;
+  /** Live readings redraw the chart at most this often (a day of samples is thousands of points). */
+  static readonly REDRAW_MS = 1000;
+  protected override redrawMs = HistoryCard.REDRAW_MS;
+  // Only the series are replaced, so the zoom the user chose survives live updates.
+  protected override chartMerge = { replaceMerge: ['series'] };
 
   protected override entityIds(): string[] {
     const c = this.config!;
@@ -120,36 +113,10 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
     return { series, source };
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.offTheme?.();
-    clearTimeout(this.drawTimer);
-    this.drawTimer = undefined;
-    this.host.dispose();
-  }
-
-  /** Live readings redraw the chart at most this often (a day of samples is thousands of points). */
-  static readonly REDRAW_MS = 1000;
-  private lastDraw = 0;
-  private drawTimer?: ReturnType<typeof setTimeout>;
-
-  protected override updated(changed: PropertyValues): void {
-    super.updated(changed);
-    const wait = this.lastDraw + HistoryCard.REDRAW_MS - Date.now();
-    if (wait > 0) {
-      this.drawTimer ??= setTimeout(() => { this.drawTimer = undefined; this.draw(); }, wait);
-      return;
-    }
-    this.draw();
-  }
-
-  private draw(): void {
-    const el = this.renderRoot.querySelector<HTMLElement>('.chart');
-    if (!el || !this.config || !this.data) return;
-    const t = themeColours(this);
+  protected buildChartOption(_c: HistoryConfig, data: HistoryData, t: ThemeColours) {
     const locale = this.locale;
-    const raw = this.data.source.kind === 'raw';
-    this.chartOption = {
+    const raw = data.source.kind === 'raw';
+    return {
       color: t.palette,
       animation: false,
       grid: { left: 52, right: 12, top: 28, bottom: 56 },
@@ -159,10 +126,8 @@ export class HistoryCard extends DataCard<HistoryConfig, HistoryData> {
       yAxis: { type: 'value', name: raw ? 'W' : 'W (avg)', axisLabel: { color: t.muted }, splitLine: { lineStyle: { color: t.grid } } },
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
       // A power reading holds until the next one, so raw samples are drawn as steps.
-      series: this.data.series.map((s) => ({ type: 'line', name: s.name, data: s.points, showSymbol: false, connectNulls: false, ...(raw ? { step: 'end' } : {}) })),
+      series: data.series.map((s) => ({ type: 'line', name: s.name, data: s.points, showSymbol: false, connectNulls: false, ...(raw ? { step: 'end' } : {}) })),
     };
-    this.host.on(el).setOption(this.chartOption, { replaceMerge: ['series'] });
-    this.lastDraw = Date.now();
   }
 
   protected renderCard(c: HistoryConfig) {

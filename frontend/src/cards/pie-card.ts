@@ -1,12 +1,10 @@
 /** Energy share: each device's share of the energy over a period, as a pie or donut. */
-import { html, type PropertyValues } from 'lit';
+import { html } from 'lit';
 import { PieChart } from 'echarts/charts';
 import { LegendComponent, TooltipComponent } from 'echarts/components';
 import { query } from '../lib/api.js';
 import { formatEnergy } from '../lib/format.js';
-import { cardStyles } from './base.js';
-import { ChartHost, echarts, themeColours, watchTheme } from './charts.js';
-import { DataCard } from './data-card.js';
+import { echarts, JhChartCard, type ThemeColours } from './charts.js';
 import { periodRange, type LocalRange } from './periods.js';
 import { deviceName } from './stubs.js';
 import type { CardConfig, Device, Entity } from './types.js';
@@ -36,7 +34,9 @@ export function toSlices(rows: { device: string; kwh: number }[], names: (id: st
 
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 
-export class PieCard extends DataCard<PieConfig, { name: string; value: number }[]> {
+type Slice = { name: string; value: number };
+
+export class PieCard extends JhChartCard<PieConfig, Slice[]> {
   static override configSchema = {
     type: 'object',
     additionalProperties: false,
@@ -55,8 +55,6 @@ export class PieCard extends DataCard<PieConfig, { name: string; value: number }
     },
   };
 
-  static override styles = cardStyles;
-
   static getStubConfig(_entities: Entity[], _devices: Device[]): PieConfig {
     return { type: 'pie', period: 'today', donut: true, max_slices: 8 };
   }
@@ -70,15 +68,6 @@ export class PieCard extends DataCard<PieConfig, { name: string; value: number }
   }
 
   override getCardSize(): number { return 5; }
-
-  private host = new ChartHost();
-  private offTheme?: () => void;
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.offTheme = watchTheme(() => this.requestUpdate());
-  }
-  chartOption?: Record<string, unknown>;
 
   private range(c: PieConfig): LocalRange {
     return c.period === 'custom' ? { start: c.start!, end: c.end! } : periodRange(c.period, this.timeZone);
@@ -95,27 +84,15 @@ export class PieCard extends DataCard<PieConfig, { name: string; value: number }
     return toSlices(rows, (id) => deviceName(devices, id), c.max_slices);
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.offTheme?.();
-    this.host.dispose();
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    super.updated(changed);
-    const el = this.renderRoot.querySelector<HTMLElement>('.chart');
-    const c = this.config;
-    if (!el || !c || !this.data) return;
-    const t = themeColours(this);
+  protected buildChartOption(c: PieConfig, data: Slice[], t: ThemeColours) {
     const locale = this.locale;
-    this.chartOption = {
+    return {
       color: t.palette,
       animation: false,
       tooltip: { trigger: 'item', valueFormatter: (v: unknown) => (typeof v === 'number' ? formatEnergy(v, locale) : '–') },
       legend: { bottom: 0, type: 'scroll', textStyle: { color: t.text } },
-      series: [{ type: 'pie', radius: c.donut ? ['45%', '70%'] : '70%', center: ['50%', '45%'], data: this.data, label: { color: t.text } }],
+      series: [{ type: 'pie', radius: c.donut ? ['45%', '70%'] : '70%', center: ['50%', '45%'], data, label: { color: t.text } }],
     };
-    this.host.on(el).setOption(this.chartOption, true);
   }
 
   protected renderCard(c: PieConfig) {
