@@ -152,6 +152,7 @@ describeE2e('stored locale and time zone in Chromium', (dbUrl) => {
       await poll(async () => (await tabs.allTextContents()).map((t) => t.trim())).toEqual(['Heating', first, 'Solar']);
       await page.getByRole('status').filter({ hasText: '"Heating" is now 1 of 3.' }).waitFor();
       expect(await page.getByRole('button', { name: 'Move Heating up' }).isDisabled()).toBe(true);
+      await screenshot(page, 'dashboards-arrange');
 
       await page.reload();
       await poll(async () => (await tabs.allTextContents()).map((t) => t.trim())).toEqual(['Heating', first, 'Solar']);
