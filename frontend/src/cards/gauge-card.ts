@@ -43,6 +43,9 @@ export class GaugeCard extends JhCard<GaugeConfig> {
     svg { width: 100%; max-height: 150px; display: block; }
     .track { stroke: var(--jh-track, #e6e9ef); }
     .center { text-align: center; margin-top: -36px; }
+    /* A box of fixed size whose inside is laid out alone (contain: strict): the value changing a few
+       times a second relayouts and repaints only this box, never the card or the dashboard. */
+    .value-text { display: block; height: 40px; line-height: 40px; contain: strict; white-space: nowrap; }
   `];
 
   static getStubConfig(entities: Entity[], devices: Device[]): GaugeConfig {

@@ -52,7 +52,9 @@ export class CardSlot extends LitElement {
   }
 
   static override styles = css`
-    :host { display: block; position: relative; min-width: 0; }
+    /* The grid sizes the slot, never its card: with size, layout and paint contained, a card whose
+       content changes relayouts and repaints inside its own box and never the dashboard's grid. */
+    :host { display: block; position: relative; min-width: 0; contain: strict; }
     :host([editing]) { outline: 2px dashed var(--jh-border, #b9c0cc); outline-offset: 2px; border-radius: 10px; }
     :host(.drop-target) { outline-color: var(--jh-accent, #1570ef); }
     .holder { height: 100%; }
