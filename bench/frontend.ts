@@ -7,7 +7,9 @@
  *   browser CPU     30 cards, 100 entities each updating 10×/s (1,000 readings/s)  target ≤ 20% of one core
  *
  * `benchFrontend({ quick })` returns BENCHMARKS.md table rows. Standalone:
- * `node --import tsx bench/frontend.ts [--quick]` prints them.
+ * `node --import tsx bench/frontend.ts [--quick] [--cpu-only]` prints them (--cpu-only: the CPU row
+ * alone, without the first-card runs); JOULEHUB_BENCH_DEBUG=1 adds CDP metrics per second and
+ * JOULEHUB_BENCH_TRACE=<file> writes a Chromium trace of the measured window.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -101,7 +103,7 @@ async function loggedInContext(browser: Browser, base: string, state?: Awaited<R
   return context;
 }
 
-export async function benchFrontend(opts: { quick?: boolean } = {}): Promise<string[]> {
+export async function benchFrontend(opts: { quick?: boolean; cpuOnly?: boolean } = {}): Promise<string[]> {
   if (!existsSync(CHROMIUM)) {
     say(`dashboard bench skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
     return [`| dashboard (browser) | not measured: ${CHROMIUM} missing | — | — |`];
@@ -140,7 +142,8 @@ export async function benchFrontend(opts: { quick?: boolean } = {}): Promise<str
     let initialJs = 0;
     let entryJs = 0;
     let jsFiles = 0;
-    for (let r = 0; r < runs + 1; r++) {
+    // --cpu-only (standalone) skips these, for quick measurements of the CPU row alone.
+    for (let r = 0; r < (opts.cpuOnly ? 0 : runs + 1); r++) {
       const context = await loggedInContext(browser, base, state);
       const page = await context.newPage();
       const js = new Set<string>();
@@ -195,7 +198,12 @@ export async function benchFrontend(opts: { quick?: boolean } = {}): Promise<str
     const m0 = await metric();
     const frames0 = app.wsGateway.stats().stateFrames;
     const w0 = performance.now();
+    // JOULEHUB_BENCH_TRACE=<file>: a Chromium trace of the measured window (open in chrome://tracing
+    // or Perfetto); tracing costs CPU itself, so the figures of such a run are not comparable.
+    const tracePath = process.env.JOULEHUB_BENCH_TRACE;
+    if (tracePath) await browser.startTracing(page, { path: tracePath, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'cc', 'viz', 'gpu', 'toplevel'] });
     await page.waitForTimeout(windowS * 1000);
+    if (tracePath) await browser.stopTracing();
     const wall = (performance.now() - w0) / 1000;
     const cpu1 = chromiumCpuSeconds();
     const m1 = await metric();
@@ -212,11 +220,12 @@ export async function benchFrontend(opts: { quick?: boolean } = {}): Promise<str
     const scriptPct = (((m1.ScriptDuration ?? 0) - (m0.ScriptDuration ?? 0)) / wall) * 100;
     say(`first card ${firstCard.map((x) => fmt(x)).join(', ')} ms; JS ${fmt(initialJs / 1024, 1)} KB gzip; CPU idle ${fmt(idlePct, 1)}%, tree ${fmt(treePct, 1)}%, renderer main ${fmt(mainPct, 1)}%, last value ${shown}`);
 
-    return [
+    const rows = [
       `| dashboard: initial JavaScript (gzip) | **${fmt(initialJs / 1024, 1)} KB** in ${jsFiles} files (entry chunk ${fmt(entryJs / 1024, 1)} KB) | ≤ 300 KB | bench/frontend.ts: every .js file Chromium fetched from loading \`/\` until the first card of a 30-card dashboard showed a value, counted at its gzip -9 size (the precompressed file the hub sends) |`,
       `| dashboard: time to first rendered card | **median ${fmt(median(firstCard))} ms** (runs: ${firstCard.map((x) => fmt(x)).join(', ')}; the shell's header showed at median ${fmt(median(shellShown))} ms) | < 1.5 s | logged-in fresh browser profile (empty cache) on localhost, navigation start → first gauge card showing its value, a 30-card dashboard; ${runs} runs after one warm-up; load average ${fmt(os.loadavg()[0]!, 1)} on ${os.cpus().length} cores |`,
       `| dashboard: browser CPU, 30 cards, 100 entities × 10 updates/s | **${fmt(treePct, 1)}% of one core** (${fmt(idlePct, 1)}% with nothing changing; renderer main thread busy ${fmt(mainPct, 1)}%, of it script ${fmt(scriptPct, 1)}%; ${fmt(frames / wall, 1)} state frames/s received) | ≤ 20% of one core | 25 gauges + 5 device lists (20 devices each) showing 100 power entities; the hub reports all 100 every 100 ms (1,000 readings/s); user+system CPU of the whole Chromium process tree (/proc) over ${windowS} s after 3 s of warm-up; main-thread figures from CDP Performance.getMetrics (wall time, inflated when the machine is busy); load average during the run ${fmt(load, 1)} on ${os.cpus().length} cores |`,
     ];
+    return opts.cpuOnly ? rows.slice(2) : rows;
   } finally {
     await browser.close().catch(() => undefined);
     await app.close().catch(() => undefined);
@@ -226,7 +235,7 @@ export async function benchFrontend(opts: { quick?: boolean } = {}): Promise<str
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  benchFrontend({ quick: process.argv.includes('--quick') }).then((rows) => {
+  benchFrontend({ quick: process.argv.includes('--quick'), cpuOnly: process.argv.includes('--cpu-only') }).then((rows) => {
     process.stdout.write(`${rows.join('\n')}\n`);
     process.exit(0);
   }, (err) => {
