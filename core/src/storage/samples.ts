@@ -1,9 +1,9 @@
 /**
- * Raw samples, written in bulk: INSERT … SELECT FROM unnest(…) (one statement, one constant SQL
- * text) for live batches, copyNewSamples (a binary COPY of readings known to be new; not used by
- * the recorder until a loss seen in one benchmark run is explained), and binary COPY — direct or
- * through a staging table — for imports. All keep "last write wins" per (entity_id, time), so
- * writing the same readings again changes nothing.
+ * Raw samples, written in bulk: live batches first try copyNewSamples (one binary COPY, for
+ * readings not stored yet) and fall back to INSERT … SELECT FROM unnest(…) (one statement, one
+ * constant SQL text), which merges; imports use binary COPY, direct or through a staging table.
+ * All keep "last write wins" per (entity_id, time), so writing the same readings again changes
+ * nothing.
  */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -130,9 +130,18 @@ export function dedupeLastWins(rows: readonly SampleRow[]): readonly SampleRow[]
   return out.length === rows.length ? rows : out;
 }
 
+/**
+ * A reading refused by this module's own checks (no entity id, a time that is not a finite number
+ * or outside the years 1 to 9999, a value that is neither a number nor null). Writing it again would
+ * fail again; any other error (the server, the connection, a library) may pass with time.
+ */
+export class InvalidSampleError extends TypeError {
+  override name = 'InvalidSampleError';
+}
+
 function assertRow(r: SampleRow, i: number): void {
   if (typeof r.entityId !== 'string' || r.entityId.length === 0 || !Number.isFinite(r.t) || !(r.v === null || typeof r.v === 'number')) {
-    throw new TypeError(`invalid sample at index ${i}: ${JSON.stringify(r)}`);
+    throw new InvalidSampleError(`invalid sample at index ${i}: ${JSON.stringify(r)}`);
   }
 }
 
@@ -313,7 +322,7 @@ export async function copySampleBatches(
           t = columns.t[i];
           v = columns.v[i];
           if (!Number.isFinite(t) || typeof entityId !== 'string' || entityId.length === 0) {
-            throw new TypeError(`invalid sample at index ${count}: ${JSON.stringify({ entityId, t, v })}`);
+            throw new InvalidSampleError(`invalid sample at index ${count}: ${JSON.stringify({ entityId, t, v })}`);
           }
         } else {
           const r = rows![i];
@@ -431,7 +440,7 @@ class BinaryRows {
 
   row(prefix: Buffer, t: number, v: number | null): void {
     // Years 1 to 9999, what the ISO text of the other write paths can say (binary would take more).
-    if (!(t >= MIN_COPY_T && t <= MAX_COPY_T)) throw new RangeError(`sample time ${t} is outside the years 1 to 9999`);
+    if (!(t >= MIN_COPY_T && t <= MAX_COPY_T)) throw new InvalidSampleError(`sample time ${t} is outside the years 1 to 9999`);
     const need = prefix.length + 24;
     if (this.off + need > this.buf.length) this.grow(need);
     const b = this.buf;
@@ -480,16 +489,25 @@ class BinaryRows {
   }
 }
 
-/** One binary COPY FROM STDIN, written in large pieces with backpressure. */
+/**
+ * One binary COPY FROM STDIN, written in large pieces with backpressure. Once the server has refused
+ * the COPY (a duplicate key, say) nothing more is written: pg-copy-streams drops its connection on
+ * an error without destroying the stream, and a later write then throws a TypeError of its own
+ * instead of the server's error. Every method rejects with the server's error from then on.
+ */
 class CopyWriter {
   private readonly stream: ReturnType<typeof copyFrom>;
   private readonly done: Promise<void>;
+  private failure: Error | undefined;
 
   constructor(client: pg.PoolClient, statement: string) {
     this.stream = client.query(copyFrom(statement));
     this.done = new Promise<void>((resolve, reject) => {
       this.stream.on('finish', resolve);
-      this.stream.on('error', reject);
+      this.stream.on('error', (err: Error) => {
+        this.failure ??= err;
+        reject(err);
+      });
     });
     this.done.catch(() => undefined);
     this.stream.write(BINARY_HEADER);
@@ -498,14 +516,17 @@ class CopyWriter {
   /** Writes pieces of encoded rows, in order. */
   async write(pieces: Buffer[]): Promise<void> {
     for (const text of pieces) {
+      if (this.failure) throw this.failure;
       if (!this.stream.write(text)) {
         // Resolve on drain, or on the stream's end if the server refused the COPY meanwhile.
         await Promise.race([new Promise<void>((r) => this.stream.once('drain', () => r())), this.done]);
       }
     }
+    if (this.failure) throw this.failure;
   }
 
   async end(): Promise<void> {
+    if (this.failure) throw this.failure;
     this.stream.end(BINARY_TRAILER);
     await this.done;
   }

@@ -90,6 +90,22 @@ describeDb('samples', (target) => {
     expect((await allSamples(t)).some((g) => g.entityId === 'x.power')).toBe(false);
   });
 
+  it('reports a refused COPY as "not new" even when the refusal arrives while rows are still being sent', async () => {
+    // The server refuses at the first row; the client is then still sending: it must stop and say so
+    // (false), not fail with an error of the COPY stream's own.
+    const pool = poolOf(t.db)!;
+    await insertSamples(t.db, [{ entityId: 'big.power', t: T0, v: 5 }]);
+    const n = 200_000;
+    const ids = Array.from({ length: n }, () => 'big.power');
+    const ts = ids.map((_, i) => T0 + i * 1000);
+    const vs = ids.map((_, i) => i);
+    expect(await copyNewSamples(pool, ids, ts, vs)).toBe(false);
+    const stored = (await allSamples(t)).filter((g) => g.entityId === 'big.power');
+    expect(stored).toEqual([{ entityId: 'big.power', t: T0, v: 5 }]);
+    // The pool still works afterwards.
+    expect(await copyNewSamples(pool, ['big.power'], [T0 + 1e10], [1])).toBe(true);
+  });
+
   it('splits a very large batch into several statements without losing a row', async () => {
     const rows: SampleRow[] = [];
     for (let i = 0; i < 45_000; i++) rows.push({ entityId: `e${i % 3}.power`, t: T0 + Math.floor(i / 3) * 1000, v: i });
