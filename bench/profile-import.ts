@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   await writeCsv(csv, rows);
   const hub = await createHub({
     port: 0, host: '127.0.0.1', dataDir, tz: 'Europe/Berlin', logLevel: 'silent', configDir: root, integrations: [], demo: false,
-  }, { log: pino({ level: 'silent' }), databaseUrl: process.env.JOULEHUB_BENCH_DATABASE_URL });
+  }, { log: pino({ level: process.env.PROF_LOG ?? 'silent' }), databaseUrl: process.env.JOULEHUB_BENCH_DATABASE_URL });
   await hub.start();
   try {
     await hub.devices.upsert({ id: 'prof', name: 'prof' }, null);
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: 4 }, () => sql`select pg_sleep(0.05)`.execute(hub.db)));
     const phase = async (name: string, fn: () => Promise<unknown>) => {
       say(`--- ${name} starts`);
+      const wal0 = (await sql<{ l: string }>`select pg_current_wal_lsn()::text as l`.execute(hub.db)).rows[0].l;
       const pg0 = await pgCpu(dataDir);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -91,7 +92,8 @@ async function main(): Promise<void> {
       const wall = (performance.now() - t0) / 1000;
       const c = process.cpuUsage(c0);
       const pg1 = await pgCpu(dataDir);
-      say(`${name}: wall ${fmt(wall, 2)} s (${fmt(rows / wall)} rows/s), node CPU ${fmt((c.user + c.system) / 1e6, 2)} s, PG CPU ${fmt(pg1 - pg0, 2)} s`);
+      const wal = (await sql<{ b: number }>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${wal0}::pg_lsn)::float8 as b`.execute(hub.db)).rows[0].b;
+      say(`${name}: wall ${fmt(wall, 2)} s (${fmt(rows / wall)} rows/s), node CPU ${fmt((c.user + c.system) / 1e6, 2)} s, PG CPU ${fmt(pg1 - pg0, 2)} s, WAL ${fmt(wal / 2 ** 20)} MB`);
     };
     await phase('import', () => importCsv(deps, csv, { deviceId: 'prof', units: 'kW' }));
     if (process.env.PROF_ONLY_IMPORT) return;

@@ -144,8 +144,15 @@ async function readStored(db: Db, entityId: string, from: number, to: number, li
   return out;
 }
 
-/** Samples with from <= time < to, oldest first, at most `limit`. */
-type Reader = (from: number, to: number, limit?: number) => Promise<Sample[]>;
+/**
+ * Samples with from <= time < to, oldest first, at most `limit`; and, when it can answer from
+ * memory, a window's context (what `context` would read: CONTEXT samples before `from`, and from
+ * `to` on).
+ */
+interface Reader {
+  (from: number, to: number, limit?: number): Promise<Sample[]>;
+  context?(from: number, to: number): { prev: Sample[]; next: Sample[] } | undefined;
+}
 
 function dbReader(db: Db, entityId: string): Reader {
   return (from, to, limit) => readStored(db, entityId, from, to, limit);
@@ -168,18 +175,15 @@ async function nextWindow(read: Reader, from: number, to: number, size: number):
   return { end, samples: rows };
 }
 
-/** Rewrites energy_15m for buckets [from, to) from the samples that determine them. */
-async function rewriteWindow(db: Db, entity: LedgerEntity, opts: LedgerOptions, source: string, from: number, to: number, inside: Sample[]): Promise<number> {
+/**
+ * The energy_15m rows for buckets [from, to) from the samples that determine them: the window's
+ * own and CONTEXT on each side (from memory when the reader knows them, else from the database).
+ */
+async function windowBuckets(db: Db, entity: LedgerEntity, opts: LedgerOptions, read: Reader, from: number, to: number, inside: Sample[]): Promise<{ times: string[]; kwh: number[] }> {
   const numericOnly = opts.kind === 'energy_total';
-  const { prev, next } = await context(db, entity.id, numericOnly, from, to, true);
+  const { prev, next } = read.context?.(from, to) ?? await context(db, entity.id, numericOnly, from, to, true);
   const samples = prev.concat(inside, next);
   const buckets = toBuckets(closedSegments(samples, opts));
-
-  await db.deleteFrom('energy_15m')
-    .where('entity_id', '=', entity.id)
-    .where('bucket', '>=', new Date(from))
-    .where('bucket', '<', new Date(to))
-    .execute();
   const times: string[] = [];
   const kwh: number[] = [];
   for (const [b, e] of buckets) {
@@ -187,13 +191,22 @@ async function rewriteWindow(db: Db, entity: LedgerEntity, opts: LedgerOptions, 
     times.push(new Date(b).toISOString());
     kwh.push(e);
   }
-  if (times.length > 0) {
+  return { times, kwh };
+}
+
+/** Replaces energy_15m for buckets [from, to) with `rows`. */
+async function writeWindow(db: Db, entityId: string, source: string, from: number, to: number, rows: { times: string[]; kwh: number[] }): Promise<void> {
+  await db.deleteFrom('energy_15m')
+    .where('entity_id', '=', entityId)
+    .where('bucket', '>=', new Date(from))
+    .where('bucket', '<', new Date(to))
+    .execute();
+  if (rows.times.length > 0) {
     await sql`
       insert into energy_15m (entity_id, bucket, kwh, source)
-      select ${entity.id}, b, k, ${source}
-      from unnest(${times}::timestamptz[], ${kwh}::float8[]) as u(b, k)`.execute(db);
+      select ${entityId}, b, k, ${source}
+      from unnest(${rows.times}::timestamptz[], ${rows.kwh}::float8[]) as u(b, k)`.execute(db);
   }
-  return times.length;
 }
 
 /** Rewrites energy_1h for the UTC hours overlapping buckets [from, to) from energy_15m. */
@@ -213,6 +226,9 @@ async function rewriteHours(db: Db, entityId: string, from: number, to: number):
     group by entity_id, date_trunc('hour', bucket, 'UTC')`.execute(db);
 }
 
+/** Window writes queued on the transaction's connection while the next windows are computed. */
+const WRITES_AHEAD = 4;
+
 async function rewriteRange(
   trx: Transaction<Database>, entity: LedgerEntity, from: number, to: number, options: RecomputeOptions, read: Reader = dbReader(trx, entity.id),
 ): Promise<RecomputeResult> {
@@ -220,11 +236,22 @@ async function rewriteRange(
   const source = sourceForKind(opts.kind)!;
   const size = Math.max(1, Math.floor(options.windowSamples ?? WINDOW_SAMPLES));
   let rows = 0;
-  for (let start = from; start < to;) {
+  // A window's rows are written while the next window is read and computed: the statements run in
+  // order on the one connection, and this process never waits for the server between windows.
+  const writes: Promise<void>[] = [];
+  let failure: { err: unknown } | undefined;
+  for (let start = from; start < to && !failure;) {
     const { end, samples } = await nextWindow(read, start, to, size);
-    rows += await rewriteWindow(trx, entity, opts, source, start, end, samples);
+    const buckets = await windowBuckets(trx, entity, opts, read, start, end, samples);
+    rows += buckets.times.length;
+    const w = writeWindow(trx, entity.id, source, start, end, buckets);
+    w.catch((err: unknown) => { failure ??= { err }; });
+    writes.push(w);
+    if (writes.length > WRITES_AHEAD) await writes.shift()!.catch(() => undefined);
     start = end;
   }
+  await Promise.allSettled(writes);
+  if (failure) throw failure.err;
   if (to > from) await rewriteHours(trx, entity.id, from, to);
   return { from, to, rows };
 }
@@ -304,7 +331,7 @@ function lowerBound(known: KnownSamples, t: number): number {
 function knownReader(db: Db, entityId: string, known: KnownSamples): Reader {
   const first = known.t[0];
   const last = known.t[known.count - 1];
-  return async (from, to, limit) => {
+  const reader: Reader = async (from, to, limit) => {
     const want = limit ?? Number.POSITIVE_INFINITY;
     let out: Sample[] = [];
     if (from < first) out = await readStored(db, entityId, from, Math.min(to, first), limit);
@@ -323,6 +350,19 @@ function knownReader(db: Db, entityId: string, known: KnownSamples): Reader {
     }
     return out;
   };
+  // Within the known span the stored samples are exactly the known ones (no nulls), so a window's
+  // context there needs no query; near the span's ends it is read as usual.
+  reader.context = (from, to) => {
+    const i = lowerBound(known, from);
+    const j = lowerBound(known, to);
+    if (i < CONTEXT || j + CONTEXT > known.count) return undefined;
+    const prev: Sample[] = [];
+    const next: Sample[] = [];
+    for (let k = i - CONTEXT; k < i; k++) prev.push({ t: known.t[k], v: known.v[k] });
+    for (let k = j; k < j + CONTEXT; k++) next.push({ t: known.t[k], v: known.v[k] });
+    return { prev, next };
+  };
+  return reader;
 }
 
 /** Rebuilds an entity's ledger from all its samples (and clears it for kinds without energy). */

@@ -167,6 +167,14 @@ export interface CopyOptions {
   onProgress?: (rowsSoFar: number) => void;
   /** Rows held back to decide whether a chunk can be copied straight into samples (default 200k). */
   directMaxRows?: number;
+  /**
+   * Commit chunks without waiting for their WAL to reach the disk (`synchronous_commit = off` for
+   * those transactions only). For a caller that ends with a synchronous commit of its own — the
+   * importer's ledger transaction — which flushes every earlier commit too, and that reports success
+   * only after it: a crash in between loses nothing reported as stored. The importer's pipeline
+   * then never waits on the disk between chunks.
+   */
+  deferDurability?: boolean;
 }
 
 /** Rows grouped per batch when copySamples is given single rows. */
@@ -262,8 +270,9 @@ export async function copySampleBatches(
     };
 
     /** Copies and commits a chunk held in memory. */
+    const begin = options.deferDurability ? 'begin; set local synchronous_commit = off' : 'begin';
     const commitHeld = async (chunk: HeldChunk) => {
-      await client.query('begin');
+      await client.query(begin);
       const fresh = chunk.sorted && !(await overlapsStored(client, chunk.ranges));
       if (fresh) {
         await insertOrMerge(() => copyLines(client, COPY_SAMPLES, chunk.pieces), chunk.pieces);
@@ -360,7 +369,7 @@ export async function copySampleBatches(
         } else if (inChunk >= directMaxRows) {
           // Too large to hold back: stream the rest of this chunk through staging.
           await pending;
-          await client.query('begin');
+          await client.query(begin);
           staging = new CopyWriter(client, COPY_STAGING);
           seal();
           await staging.write(pieces);
