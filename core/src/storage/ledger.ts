@@ -229,31 +229,60 @@ async function rewriteHours(db: Db, entityId: string, from: number, to: number):
 /** Window writes queued on the transaction's connection while the next windows are computed. */
 const WRITES_AHEAD = 4;
 
+interface PlannedWindow { start: number; end: number; buckets: { times: string[]; kwh: number[] } }
+
+/**
+ * Computes the windows of buckets [from, to) one after the other, handing each to `each` (which
+ * may start its write and return without waiting for it).
+ */
+async function planRange(
+  trx: Transaction<Database>, entity: LedgerEntity, from: number, to: number, options: RecomputeOptions, read: Reader,
+  each: (w: PlannedWindow) => Promise<void>,
+): Promise<void> {
+  const opts = ledgerOptions(entity);
+  const size = Math.max(1, Math.floor(options.windowSamples ?? WINDOW_SAMPLES));
+  for (let start = from; start < to;) {
+    const { end, samples } = await nextWindow(read, start, to, size);
+    await each({ start, end, buckets: await windowBuckets(trx, entity, opts, read, start, end, samples) });
+    start = end;
+  }
+}
+
+/**
+ * Writes planned windows in order. Each window's rows are sent while the next window is computed:
+ * the statements run in order on the transaction's one connection, and this process never waits
+ * for the server between windows (at most WRITES_AHEAD are queued).
+ */
+class WindowWriter {
+  rows = 0;
+  private readonly writes: Promise<void>[] = [];
+  private failure: { err: unknown } | undefined;
+
+  constructor(private readonly trx: Transaction<Database>, private readonly entity: LedgerEntity) {}
+
+  async add(w: PlannedWindow): Promise<void> {
+    if (this.failure) throw this.failure.err;
+    this.rows += w.buckets.times.length;
+    const p = writeWindow(this.trx, this.entity.id, sourceForKind(this.entity.kind)!, w.start, w.end, w.buckets);
+    p.catch((err: unknown) => { this.failure ??= { err }; });
+    this.writes.push(p);
+    if (this.writes.length > WRITES_AHEAD) await this.writes.shift()!.catch(() => undefined);
+  }
+
+  async finish(from: number, to: number): Promise<RecomputeResult> {
+    await Promise.allSettled(this.writes);
+    if (this.failure) throw this.failure.err;
+    if (to > from) await rewriteHours(this.trx, this.entity.id, from, to);
+    return { from, to, rows: this.rows };
+  }
+}
+
 async function rewriteRange(
   trx: Transaction<Database>, entity: LedgerEntity, from: number, to: number, options: RecomputeOptions, read: Reader = dbReader(trx, entity.id),
 ): Promise<RecomputeResult> {
-  const opts = ledgerOptions(entity);
-  const source = sourceForKind(opts.kind)!;
-  const size = Math.max(1, Math.floor(options.windowSamples ?? WINDOW_SAMPLES));
-  let rows = 0;
-  // A window's rows are written while the next window is read and computed: the statements run in
-  // order on the one connection, and this process never waits for the server between windows.
-  const writes: Promise<void>[] = [];
-  let failure: { err: unknown } | undefined;
-  for (let start = from; start < to && !failure;) {
-    const { end, samples } = await nextWindow(read, start, to, size);
-    const buckets = await windowBuckets(trx, entity, opts, read, start, end, samples);
-    rows += buckets.times.length;
-    const w = writeWindow(trx, entity.id, source, start, end, buckets);
-    w.catch((err: unknown) => { failure ??= { err }; });
-    writes.push(w);
-    if (writes.length > WRITES_AHEAD) await writes.shift()!.catch(() => undefined);
-    start = end;
-  }
-  await Promise.allSettled(writes);
-  if (failure) throw failure.err;
-  if (to > from) await rewriteHours(trx, entity.id, from, to);
-  return { from, to, rows };
+  const writer = new WindowWriter(trx, entity);
+  await planRange(trx, entity, from, to, options, read, (w) => writer.add(w));
+  return writer.finish(from, to);
 }
 
 /**
@@ -275,9 +304,22 @@ export async function recomputeLedger(
     const { prev, next } = await context(trx, entity.id, entity.kind === 'energy_total', lo, hi, false);
     const span = affectedSpan(entity.kind, prev, next, lo, hi);
     const from = bucketStart(span.start);
-    const known = options.known && options.known.count > 0 && (await matchesStored(trx, entity.id, options.known)) ? options.known : undefined;
-    const read = known ? knownReader(trx, entity.id, known) : dbReader(trx, entity.id);
-    return rewriteRange(trx, entity, from, Math.max(from, bucketCeil(span.end)), options, read);
+    const to = Math.max(from, bucketCeil(span.end));
+    const known = options.known;
+    if (known && known.count > 0) {
+      // The server checks the stored samples while this process computes the windows from the
+      // known ones; they are written only if the check passes (otherwise read back and recomputed).
+      const matches = matchesStored(trx, entity.id, known);
+      matches.catch(() => undefined);
+      const planned: PlannedWindow[] = [];
+      await planRange(trx, entity, from, to, options, knownReader(trx, entity.id, known), async (w) => { planned.push(w); });
+      if (await matches) {
+        const writer = new WindowWriter(trx, entity);
+        for (const w of planned) await writer.add(w);
+        return writer.finish(from, to);
+      }
+    }
+    return rewriteRange(trx, entity, from, to, options);
   });
 }
 
