@@ -539,8 +539,7 @@ export async function importCsv(deps: ImportDeps, file: string, opts: ImportOpti
   const started = performance.now();
   try {
     await copySampleBatches(deps.db, samples(), {
-      // The ledger's transaction below commits synchronously, making every chunk durable before
-      // importCsv returns; after a failure the recompute in the catch does the same.
+      // Chunks reach the disk together at the end; an import cut short is simply run again.
       deferDurability: true,
       onProgress: (rows) => Object.assign(committed, { rows, from, to }),
     });

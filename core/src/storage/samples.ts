@@ -169,10 +169,10 @@ export interface CopyOptions {
   directMaxRows?: number;
   /**
    * Commit chunks without waiting for their WAL to reach the disk (`synchronous_commit = off` for
-   * those transactions only). For a caller that ends with a synchronous commit of its own — the
-   * importer's ledger transaction — which flushes every earlier commit too, and that reports success
-   * only after it: a crash in between loses nothing reported as stored. The importer's pipeline
-   * then never waits on the disk between chunks.
+   * those transactions only), and make them all durable with one synchronous commit at the end,
+   * before this resolves: the pipeline then never waits on the disk between chunks. A crash midway
+   * may lose chunks already counted by onProgress (but never what this reported as done), so it
+   * suits a caller that is safely run again, like the importer.
    */
   deferDurability?: boolean;
 }
@@ -379,6 +379,9 @@ export async function copySampleBatches(
     }
     if (inChunk > 0) await finishChunk();
     await pending;
+    // One synchronous commit that writes WAL (an xid is assigned) waits until the log is on disk up
+    // to its own record, which covers every chunk committed before it.
+    if (options.deferDurability && count > 0) await client.query('begin; select txid_current(); commit');
     return { count, ranges };
   } catch (err) {
     broken = true;
