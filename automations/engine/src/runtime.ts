@@ -3,7 +3,7 @@
  * a firing evaluates the conditions, applies the rate limit and the mode, and runs the actions,
  * recording the run. Built-in rule types are compiled to triggers + conditions + actions here.
  */
-import type { HubDevice } from '@joulehub/core';
+import type { HubDevice, HubEntity } from '@joulehub/core';
 import { nextPeriodStart, periodStart } from '@joulehub/core/energy';
 import { describeCondition, evalCondition, sameState, stateValue } from './conditions.js';
 import type { ActionOutcome, Env, RunRecord } from './env.js';
@@ -46,6 +46,20 @@ export function energyCrossing(
     if (Math.round(sum * 1e6) / 1e6 > limit) return { time: Math.min(b.start + BUCKET, periodEnd), kwh: Math.round(sum * 1e6) / 1e6 };
   }
   return undefined;
+}
+
+/**
+ * Whether a device's energy comes from interval readings: core's choice of the one entity a
+ * device's energy is measured by (storage/energy-queries.ts primaryEnergyEntity): a meter, else
+ * interval energy, else power; consumption before production.
+ */
+function readsIntervals(entities: readonly HubEntity[]): boolean {
+  for (const flow of ['in', 'out'] as const) {
+    for (const kind of ['energy_total', 'energy_interval', 'power'] as const) {
+      if (entities.some((e) => e.kind === kind && (e.flow ?? 'in') === flow)) return kind === 'energy_interval';
+    }
+  }
+  return false;
 }
 
 function periodOf(t: number, period: 'hour' | 'day', tz: string): [number, number] {
@@ -271,6 +285,20 @@ export class RuleRunner {
   /**
    * Energy of a device in the current clock hour/day above a limit (strict >), at most once per
    * device and period. Checked when readings are recorded — late ones for their own period.
+   *
+   * A 15-minute bucket is decided only once it is over: the firing's time is the end of the bucket
+   * that crossed the limit, and its kWh is the period's energy as of that end, so the number is the
+   * data's, not the moment of the check's. Live checks run whenever a recorder flush lands (its own
+   * real-time timer), at any point of the clock; counting buckets as the energy service had them
+   * then made a loaded hub report 1.757 kWh where the complete bucket — what a backtest, which
+   * releases buckets at their ends, sees — held 1.787. Over means both:
+   *  - the clock is past the bucket's end (a check mid-bucket saw it half-filled), and
+   *  - the ledger has recorded the device's readings up to that end (`readings_recorded`'s `to`): a
+   *    check handling an earlier flush after the clock moved on reads a ledger that stops short of
+   *    the end while the energy service's open tail starts at newer samples already stored, so the
+   *    minutes between are in neither. Interval readings are the exception: a reading is the energy
+   *    of the time after it, so the one at a bucket's start already fills it.
+   * A backtest releases buckets at their ends with `to` = the end, so both rules give its timeline.
    */
   private armEnergy(devices: string[] | undefined, period: 'hour' | 'day', limitKwh: number | undefined): void {
     const env = this.env;
@@ -282,6 +310,8 @@ export class RuleRunner {
       if (!env.ownerMay(this.owner, id)) return undefined;
       return d;
     };
+    // Per device: the latest reading time the ledger has recorded (see above).
+    const recorded = new Map<string, number>();
     env.on('readings_recorded', (e) => {
       const ids = new Set<string>();
       for (const entityId of e.entityIds) {
@@ -289,6 +319,7 @@ export class RuleRunner {
         if (entity && watched(entity.deviceId)) ids.add(entity.deviceId);
       }
       if (ids.size === 0) return;
+      for (const id of ids) recorded.set(id, Math.max(recorded.get(id) ?? -Infinity, e.to));
       // A reading also completes the energy before it (a counter's difference, an interval's spread):
       // look back a little, so a reading at 11:00 settles the 10:00 hour.
       const from = Math.min(e.from, env.clock.now()) - (period === 'hour' ? 2 * 3_600_000 : 1);
@@ -297,11 +328,14 @@ export class RuleRunner {
           const d = watched(id);
           const limit = d ? limitOf(d) : undefined;
           if (!d || limit === undefined) continue;
-          const now = env.clock.now();
+          // Buckets ending by `over` are decided; the one the clock is in is still filling.
+          const clockOver = Math.floor(env.clock.now() / BUCKET) * BUCKET;
+          const over = readsIntervals(env.entities(id)) ? clockOver : Math.min(clockOver, recorded.get(id) ?? -Infinity);
           const first = periodOf(from, period, this.tz)[0];
-          const buckets = await env.energy15m(id, first, Math.ceil((now + 1) / BUCKET) * BUCKET);
+          if (first >= over) continue;
+          const buckets = (await env.energy15m(id, first, Math.ceil(over / BUCKET) * BUCKET)).filter((b) => b.start + BUCKET <= over);
           // Every period from the earliest reading up to now (late readings count in their own period).
-          for (let [start, end] = periodOf(first, period, this.tz); start <= now; [start, end] = periodOf(end, period, this.tz)) {
+          for (let [start, end] = periodOf(first, period, this.tz); start < over; [start, end] = periodOf(end, period, this.tz)) {
             const key = `${id}@${start}`;
             if (this.fired.has(key)) continue;
             const cross = energyCrossing(buckets.filter((b) => b.start >= start && b.start < end), limit, end);

@@ -1,6 +1,7 @@
 /** Over-consumption: energy of the current clock hour above the device's maximum, on cumulative and interval readings. */
 import { afterEach, expect, it } from 'vitest';
 import { describeDb } from '../../../core/test/support/db.js';
+import { SYSTEM } from '../../../core/src/auth/caller.js';
 import { HOUR, MIN, startEngine, type EngineHarness } from './support.js';
 
 const T0 = Date.parse('2026-06-01T10:00:00Z');
@@ -69,7 +70,7 @@ describeDb('automations: over-consumption', (target) => {
     // Quarter-hour interval readings of 0.1 kWh; the one for 10:15 is missing.
     for (let q = 0; q < 10; q++) if (q !== 1) h.report('heater.energy', 0.1, at(q * 15));
     await h.flush();
-    expect(await h.runs('budget')).toHaveLength(0);
+    expect((await h.notifications()).map((n) => n.message)).toEqual([]);
     // It arrives at 12:30, but belongs to 10:15–10:30: the 10:00 hour now holds 1.0 kWh.
     h.report('heater.energy', 0.7, at(15));
     await h.flush();
@@ -103,6 +104,66 @@ describeDb('automations: over-consumption', (target) => {
     h.report('heater.energy', 0.1, night + 2 * HOUR);
     await h.flush();
     expect(await h.runs('budget')).toHaveLength(2);
+  });
+
+  it('reports the hour\'s energy as of the end of the crossing bucket, however early the check runs (live and backtest alike)', async () => {
+    h = await startEngine(target.url, {
+      now: new Date(at(0)).toISOString(),
+      devices: [{ id: 'heater', name: 'Heater', address: 'Boiler room', maxHourlyKwh: 1 }],
+      rules: [{ id: 'budget', type: 'over_consumption' }],
+    });
+    // 1200 W every minute from 10:00: the hour passes 1 kWh at 10:50, inside the 10:45 bucket,
+    // which ends at 11:00 with 1.2 kWh in the hour.
+    const minute = async (m: number) => {
+      await h!.clock.set(at(m));
+      h!.report('heater.power', 1200);
+    };
+    for (let m = 0; m <= 52; m++) await minute(m);
+    // A flush mid-bucket (the recorder flushes on its own, every 250 ms of real time): 1.04 kWh is
+    // already in, but the 10:45 bucket is not over, so nothing is decided yet.
+    await h.flush();
+    expect((await h.notifications()).map((n) => n.message)).toEqual([]);
+    for (let m = 53; m <= 70; m++) await minute(m);
+    await h.flush();
+    const expected = 'Heater (heater, Boiler room) used 1.2 kWh in 10:00–11:00, more than 1 kWh';
+    expect((await h.notifications()).map((n) => n.message)).toEqual([expected]);
+    const runs = await h.runs('budget');
+    expect(runs.map((r) => r.trigger.time)).toEqual(['2026-06-01T11:00:00.000Z']);
+    expect(runs[0]!.explanation).toContain('energy of heater 10:00–11:00 = 1.2 kWh by 11:00 > 1 kWh');
+    // The backtest over the same readings says the same, at the same time.
+    const result = await h.engine.backtest('budget', { start: new Date(at(0)), end: new Date(at(70)) }, SYSTEM);
+    expect(result.firings.map((f) => [f.time, f.actions])).toEqual([['2026-06-01T11:00:00.000Z', [`would notify "${expected}"`]]]);
+  });
+
+  it('decides a bucket only once the ledger holds the readings up to its end, even when the check runs after it on the clock', async () => {
+    h = await startEngine(target.url, {
+      now: new Date(at(0)).toISOString(),
+      devices: [{ id: 'heater', name: 'Heater', address: 'Boiler room', maxHourlyKwh: 1 }],
+      rules: [{ id: 'budget', type: 'over_consumption' }],
+    });
+    for (let m = 0; m <= 59; m++) {
+      await h.clock.set(at(m));
+      h.report('heater.power', 1200);
+    }
+    // The ledger holds the readings up to 10:59; its readings_recorded is handled only at 11:01, when
+    // the recorder has already written the 11:00 and 11:01 readings and their recompute is still
+    // running (the race of a loaded hub, set up by hand: samples stored, their ledger event not yet).
+    await h.hub.flush();
+    await h.engine.idle();
+    await h.clock.set(at(61));
+    await h.hub.db.insertInto('samples').values([
+      { entity_id: 'heater.power', time: new Date(at(60)), value: 1200 },
+      { entity_id: 'heater.power', time: new Date(at(61)), value: 1200 },
+    ]).execute();
+    h.hub.bus.emit('readings_recorded', { entityIds: ['heater.power'], from: at(59), to: at(59), count: 1 });
+    await h.engine.idle();
+    // The energy service now says 1.18 kWh for the hour (the 10:59 minute is neither in the ledger nor
+    // in the tail, which starts at 11:01): not the hour's energy, so nothing is decided on it.
+    expect((await h.notifications()).map((n) => n.message)).toEqual([]);
+    h.report('heater.power', 1200, at(60));
+    h.report('heater.power', 1200, at(61));
+    await h.flush();
+    expect((await h.notifications()).map((n) => n.message)).toEqual(['Heater (heater, Boiler room) used 1.2 kWh in 10:00–11:00, more than 1 kWh']);
   });
 
   it('fires an energy trigger for a day limit', async () => {
