@@ -19,6 +19,7 @@ export interface GaugeConfig extends CardConfig {
 }
 
 const ARC = 251.33; // length of the half circle of radius 80
+// The offset is rounded to 0.1 (0.04 % of the arc): a change too small to see is no repaint.
 
 export class GaugeCard extends JhCard<GaugeConfig> {
   static override configSchema = {
@@ -87,7 +88,7 @@ export class GaugeCard extends JhCard<GaugeConfig> {
         aria-valuemin=${c.min} aria-valuemax=${c.max} aria-valuenow=${value ?? c.min}>
         ${svg`<path class="track" d="M20 100 A80 80 0 0 1 180 100" fill="none" stroke-width="16" stroke-linecap="round"/>
         <path class="value" d="M20 100 A80 80 0 0 1 180 100" fill="none" stroke=${colour} stroke-width="16" stroke-linecap="round"
-          stroke-dasharray=${ARC} stroke-dashoffset=${ARC * (1 - ratio)}/>`}
+          stroke-dasharray=${ARC} stroke-dashoffset=${(ARC * (1 - ratio)).toFixed(1)}/>`}
       </svg>
       <div class="center"><span class="big value-text ${value === undefined ? 'muted' : ''}">${label}</span>
         <div class="muted">of ${formatPower(c.max, this.locale)}</div></div>`;
