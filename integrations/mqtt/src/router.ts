@@ -4,7 +4,7 @@
  * a message is applied here: devices and entities registered on first sight (in order per device),
  * readings reported, availability set, problems counted per device.
  */
-import type { Command, EntityInfo, IntegrationContext } from '@joulehub/core/sdk';
+import { JoulehubError, type Command, type EntityInfo, type IntegrationContext } from '@joulehub/core/sdk';
 import { Commands } from './commands.js';
 import type { CounterContinuity } from './counters.js';
 import { Diagnostics } from './diagnostics.js';
@@ -15,11 +15,19 @@ import { matchTopic } from './values.js';
 
 type Ctx = Pick<IntegrationContext, 'log' | 'clock' | 'scheduler' | 'devices' | 'entities' | 'report' | 'setAvailable'>;
 
+/** First and longest wait (hub clock) before trying again to register a device the hub could not take. */
+const REGISTER_RETRY_MIN_MS = 500;
+const REGISTER_RETRY_MAX_MS = 30_000;
+/** Messages of one device held in memory while its registration waits for the database. */
+const MAX_WAITING_MESSAGES = 10_000;
+
 interface KnownDevice {
   info: string;
   entities: Map<string, string>;
   /** Registration in progress: later messages of this device wait for it (order is kept). */
   chain?: Promise<void>;
+  /** Messages queued on `chain`. */
+  waiting?: number;
   family: string;
   /** The device's own availability signal; unknown until it sends one. */
   available?: boolean;
@@ -132,18 +140,59 @@ export class Router {
     }
     if (dev.chain || this.missing(dev, msg)) {
       const d = dev;
+      if ((d.waiting ?? 0) >= MAX_WAITING_MESSAGES) {
+        // The hub has not been able to register this device for a long time: memory stays bounded.
+        this.diagnostics.problem(id, topic, { kind: 'unsupported', detail: `dropped: ${MAX_WAITING_MESSAGES} messages already wait for the device to be registered (is the database reachable?)` });
+        return;
+      }
+      d.waiting = (d.waiting ?? 0) + 1;
+      // Readings without a time of their own are taken at receipt, not whenever they get delivered.
+      const receivedAt = this.ctx.clock.now();
+      for (const r of msg.readings) r.at ??= receivedAt;
       const prev = d.chain ?? Promise.resolve();
       const next: Promise<void> = prev
-        .then(() => (this.missing(d, msg) ? this.register(d, msg) : undefined))
-        .then(() => this.deliver(d, msg))
-        .catch((err: unknown) => this.ctx.log.error({ err, deviceId: id }, 'registering an MQTT device failed'))
+        .then(async () => {
+          if (await this.registerUntilDone(d, msg, topic)) this.deliver(d, msg);
+        })
+        .catch((err: unknown) => this.ctx.log.error({ err, deviceId: id }, 'delivering an MQTT message failed'))
         .finally(() => {
+          d.waiting = (d.waiting ?? 1) - 1;
           if (d.chain === next) d.chain = undefined;
         });
       d.chain = next;
       return;
     }
     this.deliver(dev, msg);
+  }
+
+  /**
+   * Registers what the message needs, trying again with backoff (on the hub clock) while the hub
+   * cannot take it — its database is unreachable, say: the message and the device's later ones
+   * wait, in order, and are delivered then. Nothing is lost to a passing outage. False when the
+   * hub refuses the device or entity itself (an invalid description): that message is counted
+   * and its readings dropped, the next message tries again.
+   */
+  private async registerUntilDone(dev: KnownDevice, msg: DeviceMessage, topic: string): Promise<boolean> {
+    for (let delay = REGISTER_RETRY_MIN_MS, attempt = 1; ; delay = Math.min(delay * 2, REGISTER_RETRY_MAX_MS), attempt++) {
+      if (!this.missing(dev, msg)) return true;
+      try {
+        await this.register(dev, msg);
+        if (attempt > 1) this.ctx.log.info({ deviceId: msg.device.id, attempts: attempt }, 'MQTT device registered after the hub could take it again');
+        return true;
+      } catch (err) {
+        if (err instanceof JoulehubError && err.code !== 'DEVICE_NOT_FOUND') {
+          this.diagnostics.problem(msg.device.id, topic, { kind: 'unsupported', detail: `the hub refused the device: ${err.message}` });
+          return false;
+        }
+        // The device was deleted between its upsert and an entity's registration: upsert it again.
+        if (err instanceof JoulehubError) dev.info = '';
+        if (attempt === 1 || delay === REGISTER_RETRY_MAX_MS) {
+          this.ctx.log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, deviceId: msg.device.id, retryInMs: delay, waiting: dev.waiting },
+            'cannot register an MQTT device now; its messages wait in memory and registering is tried again');
+        }
+        await new Promise<void>((resolve) => { this.ctx.scheduler.after(delay, resolve); });
+      }
+    }
   }
 
   /**
