@@ -46,6 +46,8 @@ export interface CreateHubOptions {
   auth?: AuthOptions;
   /** Run the automation engine (@joulehub/automations) from start() (default true). */
   automations?: boolean;
+  /** How long start() waits for an integration's first setup (real time, default 60 s; tests shorten it). */
+  integrationStartWaitMs?: number;
 }
 
 /** The demo household: csv-replay on its bundled preset (`--demo`). */
@@ -154,6 +156,7 @@ async function assemble(
     // Device logins to servers integrations run (the embedded MQTT broker's require_auth).
     credentials: deviceCredentials(auth),
     ...(opts.loadIntegration ? { load: opts.loadIntegration } : {}),
+    ...(opts.integrationStartWaitMs ? { startWaitMs: opts.integrationStartWaitMs } : {}),
   });
   const plugins = runner;
 

@@ -5,6 +5,7 @@
  * backoff on the hub clock (1 s … 5 min); ConfigError → `config_error`, reported, not retried; any
  * other throw — at setup, from a scheduled task, a bus listener or onCommand — → logged with the
  * instance id, `failed`, the instance stopped and retried with backoff. Other instances never notice.
+ * start() waits for a first setup at most startWaitMs, so none can hold up the hub.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -28,6 +29,8 @@ export const BACKOFF_MIN_MS = 1_000;
 export const BACKOFF_MAX_MS = 5 * 60_000;
 
 /** Delay before retry number `attempt` (1-based): 1 s, 2 s, 4 s … capped at 5 min. */
+const DEFAULT_START_WAIT_MS = 60_000;
+
 export function backoffDelay(attempt: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.max(0, attempt - 1));
 }
@@ -52,6 +55,13 @@ export interface PluginRunnerOptions {
   credentials?: CredentialVerifier;
   /** Replaces package loading (tests hand definitions in directly). */
   load?: (entry: IntegrationConfig) => Promise<IntegrationDefinition>;
+  /**
+   * How long start() waits for one instance's first setup (real time, default 60 s). A setup still
+   * running then goes on in the background — the hub starts, the instance stays `starting` until
+   * it finishes — so an integration waiting for a device that never answers cannot hold up the
+   * hub, and a slow one (a large file to load) is not cut off.
+   */
+  startWaitMs?: number;
 }
 
 interface Run {
@@ -112,7 +122,21 @@ export class PluginRunner {
       this.opts.bus.emit('integration_status', { instanceId, status: 'starting' });
       fresh.push(slot);
     }
-    await Promise.all(fresh.map((slot) => this.prepareAndRun(slot)));
+    await Promise.all(fresh.map((slot) => this.waitAtMost(slot, this.prepareAndRun(slot))));
+  }
+
+  private async waitAtMost(slot: Slot, first: Promise<void>): Promise<void> {
+    const ms = this.opts.startWaitMs ?? DEFAULT_START_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      first.then(() => false),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), ms); }),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      this.opts.log.warn({ instanceId: slot.instanceId, integration: slot.entry.id, waitedMs: ms },
+        `integration ${slot.instanceId} is still setting up after ${ms / 1000} s; the hub goes on without waiting for it`);
+    }
   }
 
   list(): IntegrationInstanceStatus[] {

@@ -28,7 +28,7 @@ describe('plugin loader', () => {
     const def = await loadIntegration(entry('steady'), { configDir: FIXTURES });
     expect(def.manifest).toMatchObject({ id: 'meter', version: '1.2.0' });
     expect(validateInstanceConfig(def, entry('steady'))).toEqual({
-      device: 'steady-meter', power: 75, every: 1, failTimes: 0, crashAfter: 0, maxPowerW: 60000, throwOnDeviceRegistered: false, token: '',
+      device: 'steady-meter', power: 75, every: 1, failTimes: 0, crashAfter: 0, maxPowerW: 60000, throwOnDeviceRegistered: false, hangSetups: 0, token: '',
     });
   });
 

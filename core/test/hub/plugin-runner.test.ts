@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/hub/clock.js';
 import { loadConfig } from '../../src/hub/config.js';
 import { createHub, type JoulehubHub } from '../../src/hub/hub.js';
@@ -132,5 +132,31 @@ describeDb('plugin runner', (target) => {
     expect(hub!.integrations().every((i) => i.status === 'stopped')).toBe(true);
     expect(hub!.scheduler.size()).toBe(0);
     expect(clock.pending()).toEqual([]);
+  });
+});
+
+describeDb('plugin runner: a setup that takes very long', (target) => {
+  it('does not hold up the hub: start() goes on after the wait, the instance stays starting and runs when its setup finishes', async () => {
+    const t = await createTestDatabase(target.url);
+    const data = tempDir();
+    const clock = new ManualClock(T0);
+    const logs = captureLog();
+    const config = loadConfig({ cwd: FIXTURES, env: { JOULEHUB_DATA_DIR: data.dir, MQTT_PORT: '0' }, argv: ['--config', 'hang.yaml'] });
+    const hub = await createHub(config, { clock, log: logs.log, databaseUrl: t.url, integrationStartWaitMs: 300 });
+    try {
+      await hub.start(); // resolves although the setup of `hangs` has not finished
+      const status = (name: string) => hub.integrations().find((i) => i.instanceId === name)!;
+      expect(status('steady').status).toBe('running');
+      expect(status('hangs').status).toBe('starting');
+      expect(logs.lines.some((l) => l.msg === 'integration hangs is still setting up after 0.3 s; the hub goes on without waiting for it')).toBe(true);
+      (globalThis as { releaseMeterSetup?: () => void }).releaseMeterSetup!();
+      await vi.waitFor(() => expect(status('hangs').status).toBe('running'));
+      await clock.advance(1000);
+      expect(hub.states.get('hang-meter.power')?.value).toBe(40);
+    } finally {
+      await hub.stop();
+      await t.drop();
+      data.remove();
+    }
   });
 });
