@@ -1,51 +1,19 @@
 /**
  * The registry speaks camelCase, the wire snake_case: one place converts between them.
- * Wire types are exported so the frontend can import them (type-only).
+ * The wire shapes live in wire-types.ts (no imports), which the frontend imports type-only.
  */
 import type { EntityKind } from '../sdk/types.js';
 import type { Device, Entity, EntityState, QuarantinedReading, IntegrationInstanceStatus } from '../hub/types.js';
 import { CANONICAL_UNIT } from '../energy/units.js';
 import { formatInstant } from './time.js';
+import type { DeviceWire, EntityKindWire, EntityWire, StateWire } from './wire-types.js';
 
-export interface DeviceWire {
-  id: string;
-  name: string;
-  description: string | null;
-  address: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  max_hourly_kwh: number | null;
-  max_power_w: number | null;
-  integration: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type { DeviceWire, EntityKindWire, EntityWire, StateWire } from './wire-types.js';
 
-export interface EntityWire {
-  id: string;
-  device_id: string;
-  key: string;
-  kind: EntityKind;
-  /** Canonical unit of the kind (values on the wire are always in it). */
-  unit: string | null;
-  name: string | null;
-  role: string | null;
-  source_unit: string | null;
-  reports_on_change: boolean;
-  max_gap_s: number | null;
-  flow: 'in' | 'out';
-}
-
-export interface StateWire {
-  entity_id: string;
-  device_id: string;
-  kind: EntityKind;
-  value: number | null;
-  text: string | null;
-  available: boolean;
-  last_changed: string;
-  last_reported: string;
-}
+// The wire's kinds are the SDK's kinds: a kind added to one and not the other fails the type check here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type KindsMatch = Assert<Same<EntityKind, EntityKindWire>>;
 
 export function deviceToWire(d: Device): DeviceWire {
   return {

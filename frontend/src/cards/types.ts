@@ -4,42 +4,16 @@
  * snake_case, exactly as /api/v1 returns them.
  */
 
-export interface EntityState {            // as /api/v1/states returns it (snake_case wire form)
-  entity_id: string; device_id: string; kind: string; value: number | null; text: string | null;
-  available: boolean; last_changed: string; last_reported: string;
-}
+// The wire shapes, shared with the hub (core/src/api/wire-types.ts imports nothing, and these are
+// type-only imports: no hub code reaches the bundle). The cards' names for them stay.
+import type { DeviceWire, EntityWire, StateWire } from '../../../core/src/api/wire-types.js';
 
+/** An entity's state as /api/v1/states returns it (snake_case wire form); kind 'unknown' for an entity not known yet. */
+export type EntityState = StateWire<string>;
 /** A device as GET /api/v1/devices returns it. */
-export interface Device {
-  id: string;
-  name: string;
-  description: string | null;
-  address: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  max_hourly_kwh: number | null;
-  max_power_w: number | null;
-  integration: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
+export type Device = DeviceWire;
 /** An entity as GET /api/v1/entities returns it. */
-export interface Entity {
-  id: string;
-  device_id: string;
-  key: string;
-  kind: string;
-  /** Canonical unit of the kind (W, kWh …); null for switches and power factor. */
-  unit: string | null;
-  name: string | null;
-  /** grid, pv, battery, load, ev, heat_pump, other; positive power flows into the home. */
-  role: string | null;
-  source_unit: string | null;
-  reports_on_change: boolean;
-  max_gap_s: number | null;
-  flow: 'in' | 'out';
-}
+export type Entity = EntityWire<string>;
 
 export interface HubConnection {
   readonly user: { id: string; email: string; role: 'admin' | 'user'; locale: string; timeZone: string } | null;
