@@ -146,7 +146,7 @@ async function importFile(file: string, opts: ImportCliOptions): Promise<void> {
   const config = configOrExit(opts);
   // Logs go to stderr below the progress bar's line; only warnings unless asked for more.
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: (await import('pino')).default.destination(2) });
-  const [{ createDb, migrateToLatest }, { startEmbeddedPostgres }, { createEventBus }, { HubDeviceRegistry }, { HubEntityRegistry }, importer, { default: cliProgress }] = await Promise.all([
+  const [{ createDb, migrateToLatest }, { startEmbeddedPostgres }, { createEventBus }, { HubDeviceRegistry }, { HubEntityRegistry }, importer, { default: cliProgress }, { announceRegistryChange }] = await Promise.all([
     import('./storage/db.js'),
     import('./storage/embedded.js'),
     import('./hub/bus.js'),
@@ -154,6 +154,7 @@ async function importFile(file: string, opts: ImportCliOptions): Promise<void> {
     import('./hub/entity-registry.js'),
     import('./import/csv-import.js'),
     import('cli-progress'),
+    import('./storage/registry-notify.js'),
   ]);
 
   // With a running hub this connects to its embedded server; otherwise it starts one for the import.
@@ -196,9 +197,9 @@ async function importFile(file: string, opts: ImportCliOptions): Promise<void> {
       (result.skipped ? `; ${result.skipped} bad rows skipped` : '') + '\n');
     if (result.skipped > result.problems.length) process.stdout.write(`  (the first ${result.problems.length} are listed)\n`);
     for (const p of result.problems) process.stdout.write(`  line ${p.line}: ${p.reason}\n`);
-    if (embedded && !embedded.ownedByUs && !known.has(result.entityId)) {
-      // The running hub's registries live in its memory; it reads new rows at start.
-      process.stdout.write(`note: the running hub shows the new entity ${result.entityId} after its next restart\n`);
+    if (!known.has(result.entityId)) {
+      // A running hub keeps its registries in memory: tell it to read the new rows.
+      await announceRegistryChange(db, { device: opts.device, entity: result.entityId });
     }
   } catch (err) {
     bar.stop();

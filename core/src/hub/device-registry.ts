@@ -82,6 +82,25 @@ export class HubDeviceRegistry implements DeviceRegistry {
     return [...this.devices.values()];
   }
 
+  /**
+   * Reads devices written by another process (`joulehub import` while the hub runs) into memory:
+   * the one named, or every row when no id is given. Returns the ids that were new or changed.
+   */
+  async refresh(id?: string): Promise<string[]> {
+    let q = this.opts.db.selectFrom('devices').selectAll();
+    if (id !== undefined) q = q.where('id', '=', id);
+    const changed: string[] = [];
+    for (const row of await q.execute()) {
+      const device = toDevice(row);
+      const old = this.devices.get(device.id);
+      if (old && JSON.stringify(old) === JSON.stringify(device)) continue;
+      this.devices.set(device.id, device);
+      changed.push(device.id);
+      if (!old) this.opts.bus.emit('device_registered', { deviceId: device.id });
+    }
+    return changed;
+  }
+
   get(id: string): Device | undefined {
     return this.devices.get(id);
   }

@@ -70,6 +70,25 @@ export class HubEntityRegistry implements EntityRegistry {
     return this.entities.get(id);
   }
 
+  /**
+   * Reads entities written by another process (`joulehub import` while the hub runs) into memory:
+   * the one named, or every row when no id is given (after the device registry's refresh).
+   */
+  async refresh(id?: string): Promise<string[]> {
+    let q = this.opts.db.selectFrom('entities').selectAll();
+    if (id !== undefined) q = q.where('id', '=', id);
+    const changed: string[] = [];
+    for (const row of await q.execute()) {
+      const entity = toEntity(row);
+      const old = this.entities.get(entity.id);
+      if (old && JSON.stringify(old) === JSON.stringify(entity)) continue;
+      this.entities.set(entity.id, entity);
+      changed.push(entity.id);
+      if (!old) this.opts.bus.emit('entity_registered', { entityId: entity.id, deviceId: entity.deviceId, kind: entity.kind });
+    }
+    return changed;
+  }
+
   async register(deviceId: string, info: EntityInfo): Promise<Entity> {
     if (!this.opts.devices.get(deviceId)) {
       throw new HubError('DEVICE_NOT_FOUND', `cannot register ${deviceId}.${info.key}: no device "${deviceId}" (upsert the device first)`, { deviceId });

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Sample } from '../energy/types.js';
 import type { Command, IntegrationDefinition, ReportValue } from '../sdk/types.js';
 import { createDb, migrateToLatest } from '../storage/db.js';
+import { listenRegistryChanges, type RegistryListener } from '../storage/registry-notify.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../storage/embedded.js';
 import { createEnergyService } from '../storage/energy-queries.js';
 import type { Database } from '../storage/schema.js';
@@ -166,6 +167,7 @@ async function assemble(
 
   let started = false;
   let stopping: Promise<void> | undefined;
+  let registryListener: RegistryListener | undefined;
 
   const hub: JoulehubHub = {
     config,
@@ -216,6 +218,21 @@ async function assemble(
     async start() {
       if (started) return;
       started = true;
+      // Devices and entities another process wrote (`joulehub import`) appear without a restart.
+      registryListener = listenRegistryChanges({
+        url: parts.dbUrl,
+        log,
+        async onChange(change) {
+          if (typeof change.device === 'string') await devices.refresh(change.device);
+          if (typeof change.entity === 'string') await entityRegistry.refresh(change.entity);
+        },
+        async onReconnected() {
+          await devices.refresh();
+          await entityRegistry.refresh();
+        },
+      });
+      // Not worth holding the start for long (a pooler in transaction mode never LISTENs, say).
+      await Promise.race([registryListener.ready, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       await plugins.start(instanceEntries(config));
       if (opts.automations !== false) {
         try {
@@ -238,6 +255,7 @@ async function assemble(
         await automations?.stop().catch((err: unknown) => log.error({ err }, 'stopping the automation engine failed'));
         await plugins.stop().catch((err: unknown) => log.error({ err }, 'stopping integrations failed'));
         housekeeping.stop();
+        await registryListener?.close();
         await ingest.stop().catch((err: unknown) => log.error({ err }, 'stopping the recorder failed'));
         scheduler.stopAll();
         await db.destroy().catch((err: unknown) => log.warn({ err }, 'closing the database pool failed'));
