@@ -7,7 +7,10 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { parse } from 'csv-parse';
-import { ConfigError, type EntityKind } from '@joulehub/core/sdk';
+import { ConfigError, parseInstant, type EntityKind } from '@joulehub/core/sdk';
+
+/** The SDK's reading of times (ISO 8601 with an offset), the same rule as `joulehub import`. */
+export { parseInstant };
 
 export interface TableColumn {
   /** CSV header. */
@@ -22,25 +25,6 @@ export interface Table {
   times: Float64Array;
   /** One array per mapped column, in mapping order; NaN = empty cell (no reading at that time). Switches are 1/0. */
   values: Float64Array[];
-}
-
-const SHAPE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})$/;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/**
- * ISO 8601 with an offset → epoch ms; NaN for anything else, a time without offset (ambiguous
- * across DST) or a day Date.parse would roll over (2025-02-30). The same rule as `joulehub import`.
- */
-export function parseInstant(text: string): number {
-  const s = text.trim();
-  if (!SHAPE.test(s)) return Number.NaN;
-  const year = Number(s.slice(0, 4));
-  const month = Number(s.slice(5, 7));
-  const day = Number(s.slice(8, 10));
-  if (month < 1 || month > 12 || day < 1 || Number(s.slice(11, 13)) > 23) return Number.NaN;
-  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return Number.NaN;
-  return Date.parse(s);
 }
 
 const SWITCH_VALUES: Record<string, number> = { on: 1, off: 0, true: 1, false: 0, '1': 1, '0': 0 };
