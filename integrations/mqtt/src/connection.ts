@@ -5,6 +5,65 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
+/** The TLS files given, by option name, for error messages (`{ ca: 'certs/ca.pem' }`). */
+export type TlsFiles = Partial<Record<'ca' | 'cert' | 'key', string>>;
+
+/**
+ * A TLS problem, in words a user can act on. `fix` 'config': retrying cannot help (TLS files set for
+ * a plain-text URL); 'retry': the handshake failed (wrong CA, refused client certificate …), which a
+ * fixed file or a renewed broker certificate cures without a restart of the hub.
+ */
+export class MqttTlsError extends Error {
+  constructor(message: string, readonly fix: 'config' | 'retry', readonly reason?: string) {
+    super(message);
+    this.name = 'MqttTlsError';
+  }
+}
+
+const TLS_SCHEMES = new Set(['mqtts:', 'wss:', 'ssl:', 'tls:']);
+
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED',
+]);
+
+/** Node's TLS error (code and OpenSSL text) → what is wrong and which option fixes it; undefined = not TLS. */
+export function describeTlsError(err: Error, url: string, files: TlsFiles): MqttTlsError | undefined {
+  const code = String((err as { code?: unknown }).code ?? '');
+  // OpenSSL's text is `<hex>:error:<hex>:SSL routines:<function>:<reason>:<source file>…`: keep the reason.
+  const text0 = /SSL routines:[^:]*:([^:]+)/u.exec(err.message)?.[1] ?? err.message.split('\n')[0];
+  const reason = code ? `${code}: ${text0}` : text0;
+  const file = (k: keyof TlsFiles) => (files[k] ? ` (${k}: ${files[k]})` : ' (no `' + k + '` set)');
+  const host = (() => {
+    try {
+      return new URL(url).hostname;
+    } catch {
+      return url;
+    }
+  })();
+  let text: string | undefined;
+  if (UNTRUSTED.has(code)) {
+    text = `the broker's TLS certificate is not trusted${file('ca')}: set \`ca\` to the PEM file of the CA that signed the broker's certificate`;
+  } else if (code === 'CERT_HAS_EXPIRED') {
+    text = "the broker's TLS certificate has expired: renew it on the broker";
+  } else if (code === 'CERT_NOT_YET_VALID') {
+    text = "the broker's TLS certificate is not valid yet (check the clocks of the broker and the hub)";
+  } else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    text = `the broker's TLS certificate is not for "${host}": use a host name the certificate names in the URL`;
+  } else if (/CERTIFICATE_REQUIRED|certificate required/iu.test(reason)) {
+    text = 'the broker requires a client certificate: set `cert` and `key` (PEM files) to one signed by a CA the broker trusts';
+  } else if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|DECRYPT_ERROR)|alert (unknown ca|bad certificate)/iu.test(reason)) {
+    text = `the broker refused the client certificate${file('cert')}: it must be signed by a CA the broker trusts`;
+  } else if (/KEY_VALUES_MISMATCH|key values mismatch/iu.test(reason)) {
+    text = `\`key\`${file('key')} is not the private key of \`cert\`${file('cert')}`;
+  } else if (/^ERR_SSL_|^ERR_TLS_|^ERR_OSSL_|wrong version number/iu.test(code || reason)) {
+    text = /wrong version number/iu.test(reason)
+      ? 'the broker does not speak TLS on this port: use its TLS port (often 8883), or mqtt:// for a plain one'
+      : 'the TLS handshake with the broker failed';
+  }
+  return text ? new MqttTlsError(`${text} [${reason.trim()}]`, 'retry', reason.trim()) : undefined;
+}
+
 export interface ConnectionOptions {
   url: string;
   clientId: string;
@@ -13,6 +72,8 @@ export interface ConnectionOptions {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** Where ca/cert/key came from, for error messages. */
+  tlsFiles?: TlsFiles;
   rejectUnauthorized: boolean;
   persistentSession: boolean;
   qos: 0 | 1;
@@ -38,6 +99,8 @@ export class Connection {
   connects = 0;
   disconnects = 0;
   lastError: string | undefined;
+  /** The last TLS failure, described (also in lastError). */
+  lastTlsError: MqttTlsError | undefined;
 
   private constructor(private readonly opts: ConnectionOptions) {
     const options: IClientOptions = {
@@ -73,18 +136,25 @@ export class Connection {
       }
     });
     this.client.on('error', (err) => {
-      this.lastError = err.message;
+      const tls = describeTlsError(err, opts.url, opts.tlsFiles ?? {});
+      this.lastTlsError = tls;
+      this.lastError = tls?.message ?? err.message;
     });
     this.client.on('message', (topic, payload) => opts.onMessage(topic, payload));
   }
 
   /** Connects; rejects (and stops trying) when the first connection fails within `timeoutMs`. */
   static async open(opts: ConnectionOptions, timeoutMs: number): Promise<Connection> {
+    const files = Object.keys(opts.tlsFiles ?? {}).filter((k) => opts.tlsFiles?.[k as keyof TlsFiles]);
+    if ((opts.ca || opts.cert || opts.key) && !TLS_SCHEMES.has(safeProtocol(opts.url))) {
+      // Silently ignored by mqtt.js: the hub would talk plain text to a broker the user meant to reach over TLS.
+      throw new MqttTlsError(`${files.join(', ') || 'ca/cert/key'} set, but ${opts.url.replace(/\/\/[^@/]*@/u, '//')} is not a TLS URL: use mqtts:// (or wss://), or remove them`, 'config');
+    }
     const c = new Connection(opts);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(c.lastError ?? `no connection within ${timeoutMs} ms`));
+        reject(c.lastTlsError ?? new Error(c.lastError ?? `no connection within ${timeoutMs} ms`));
       }, timeoutMs);
       const onConnect = () => {
         cleanup();
@@ -100,7 +170,7 @@ export class Connection {
       // The first attempt failed (refused, unreachable): report it now; the runner retries with backoff.
       const onClose = () => {
         cleanup();
-        reject(new Error(c.lastError ?? 'connection closed'));
+        reject(c.lastTlsError ?? new Error(c.lastError ?? 'connection closed'));
       };
       const cleanup = () => {
         clearTimeout(timer);
@@ -144,5 +214,13 @@ export class Connection {
 
   async close(): Promise<void> {
     await this.client.endAsync(true).catch(() => undefined);
+  }
+}
+
+function safeProtocol(url: string): string {
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return '';
   }
 }

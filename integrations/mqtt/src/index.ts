@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ConfigError, defineIntegration, NotReadyError, type IntegrationContext } from '@joulehub/core/sdk';
 import { startBroker, type EmbeddedBroker } from './broker.js';
 import { hubLogin } from './broker-auth.js';
-import { Connection, defaultClientId } from './connection.js';
+import { Connection, defaultClientId, MqttTlsError, type TlsFiles } from './connection.js';
 import { CounterContinuity } from './counters.js';
 import { compileMapping, generic, type CompiledMapping } from './families/generic.js';
 import { shellyGen1 } from './families/shelly-gen1.js';
@@ -42,10 +42,14 @@ function families(config: MqttConfig, mappings: CompiledMapping[]): Family[] {
   return out;
 }
 
-function readTls(ctx: IntegrationContext, config: MqttConfig, key: 'ca' | 'cert' | 'key'): Buffer | undefined {
+function tlsPath(ctx: IntegrationContext, config: MqttConfig, key: 'ca' | 'cert' | 'key'): string | undefined {
   const file = config[key];
-  if (!file) return undefined;
-  const full = path.resolve(ctx.configDir, file);
+  return file ? path.resolve(ctx.configDir, file) : undefined;
+}
+
+function readTls(ctx: IntegrationContext, config: MqttConfig, key: 'ca' | 'cert' | 'key'): Buffer | undefined {
+  const full = tlsPath(ctx, config, key);
+  if (!full) return undefined;
   try {
     return readFileSync(full);
   } catch (err) {
@@ -73,6 +77,11 @@ export default defineIntegration<Partial<MqttConfig>>({
       }
     });
     const tls = { ca: readTls(ctx, config, 'ca'), cert: readTls(ctx, config, 'cert'), key: readTls(ctx, config, 'key') };
+    const tlsFiles: TlsFiles = {};
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const full = tlsPath(ctx, config, k);
+      if (full) tlsFiles[k] = full;
+    }
 
     let broker: EmbeddedBroker | undefined;
     // The hub's own login to its embedded broker: random per start, never in the config or a log.
@@ -133,6 +142,7 @@ export default defineIntegration<Partial<MqttConfig>>({
         ...(tls.ca ? { ca: tls.ca } : {}),
         ...(tls.cert ? { cert: tls.cert } : {}),
         ...(tls.key ? { key: tls.key } : {}),
+        tlsFiles,
         rejectUnauthorized: config.reject_unauthorized,
         persistentSession: config.persistent_session,
         qos: config.qos,
@@ -157,6 +167,11 @@ export default defineIntegration<Partial<MqttConfig>>({
       }, FIRST_CONNECT_MS);
     } catch (err) {
       await broker?.close();
+      if (err instanceof MqttTlsError) {
+        const text = `TLS to the MQTT broker at ${redact(url)} failed: ${err.message}`;
+        if (err.fix === 'config') throw new ConfigError('MQTT_TLS_URL', text, { path: 'url' });
+        throw new NotReadyError('MQTT_TLS', text, { url: redact(url), ...(err.reason ? { reason: err.reason } : {}) });
+      }
       const code = (err as { code?: unknown }).code;
       if (code === 4 || code === 5) {
         throw new ConfigError('MQTT_AUTH', `the MQTT broker at ${redact(url)} refused the login: ${(err as Error).message}`);

@@ -136,7 +136,7 @@ export async function startMqttHub(opts: {
 }
 
 /** An mqtt.js client (protocol v4) that acts as a device or a load generator. */
-export async function client(url: string, opts: { username?: string; password?: string; clientId?: string } = {}): Promise<MqttClient> {
+export async function client(url: string, opts: { username?: string; password?: string; clientId?: string; ca?: Buffer; cert?: Buffer; key?: Buffer } = {}): Promise<MqttClient> {
   return mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 100, clientId: opts.clientId ?? uid('jhdev'), ...opts });
 }
 
@@ -195,20 +195,33 @@ export function describeMosquitto(name: string, reason: string | undefined, fn: 
 /** A private Mosquitto process with on-disk persistence, on a free port (restartable). */
 export interface PrivateMosquitto { port: number; url: string; start(): Promise<void>; stop(): Promise<void>; remove(): Promise<void> }
 
-export async function privateMosquitto(): Promise<PrivateMosquitto> {
+/** A TLS listener instead of plain MQTT: PEM files readable by the mosquitto user (see testCertificates). */
+export interface MosquittoTls {
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+  /** Mutual TLS: clients must present a certificate signed by `cafile`. */
+  requireCertificate?: boolean;
+}
+
+export async function privateMosquitto(opts: { tls?: MosquittoTls } = {}): Promise<PrivateMosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'jh-mosq-'));
   // Started as root, mosquitto drops to its own user: it must be able to write its persistence here.
   chmodSync(dir, 0o777);
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
+  const tls = opts.tls
+    ? [`cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`,
+      `require_certificate ${opts.tls.requireCertificate ? 'true' : 'false'}`]
+    : [];
   writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
+    `listener ${port} 127.0.0.1`, ...tls, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
     'autosave_interval 1', 'max_queued_messages 100000', `log_dest file ${dir}/mosquitto.log`, '',
   ].join('\n'));
   let proc: ChildProcess | undefined;
   const m: PrivateMosquitto = {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     async start() {
       proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
       await waitFor(`mosquitto on port ${port}`, () => reachable('127.0.0.1', port), 10_000);
@@ -228,4 +241,60 @@ export async function privateMosquitto(): Promise<PrivateMosquitto> {
   };
   await m.start();
   return m;
+}
+
+// --- TLS certificates -----------------------------------------------------------------------------
+
+/** PEM files of a throwaway PKI made with openssl (paths). */
+export interface TestCertificates {
+  dir: string;
+  /** The CA that signed the server and client certificates. */
+  ca: string;
+  /** Another CA, which signed nothing here (the "wrong CA"). */
+  otherCa: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  remove(): void;
+}
+
+function openssl(dir: string, args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr || r.error?.message}`);
+}
+
+export function hasOpenssl(): boolean {
+  return spawnSync('openssl', ['version'], { encoding: 'utf8' }).error === undefined;
+}
+
+/**
+ * A CA, a server certificate for 127.0.0.1 / localhost and a client certificate, all signed by that
+ * CA, plus an unrelated second CA; in a temp dir readable by the mosquitto user (it drops root).
+ */
+export function testCertificates(): TestCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'jh-tls-'));
+  chmodSync(dir, 0o755);
+  const days = ['-days', '2'];
+  const ca = (name: string) => openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, ...days, '-subj', `/CN=Joulehub test ${name}`]);
+  ca('ca');
+  ca('other-ca');
+  const signed = (name: string, cn: string, ext: string) => {
+    openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, ...days, '-extfile', `${name}.ext`]);
+  };
+  signed('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  signed('client', 'joulehub-hub', 'extendedKeyUsage=clientAuth\n');
+  for (const f of ['ca.pem', 'other-ca.pem', 'server.pem', 'server.key', 'client.pem', 'client.key']) chmodSync(join(dir, f), 0o644);
+  return {
+    dir,
+    ca: join(dir, 'ca.pem'),
+    otherCa: join(dir, 'other-ca.pem'),
+    serverCert: join(dir, 'server.pem'),
+    serverKey: join(dir, 'server.key'),
+    clientCert: join(dir, 'client.pem'),
+    clientKey: join(dir, 'client.key'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
