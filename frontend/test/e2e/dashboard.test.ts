@@ -56,7 +56,14 @@ describeE2e('dashboards in Chromium', (dbUrl) => {
       await logIn(page, h.baseUrl, alice.email, alice.password, '/');
       await page.locator('jh-gauge-card').first().waitFor();
       const notes = page.locator('jh-notifications-card');
-      const before = await notes.count();
+      // What the stored dashboard holds (each card's module loads on its own, so counting the page
+      // as soon as a gauge shows could miss a notifications card still on its way), then the page.
+      const before = await page.evaluate(async () => {
+        const list = (await (await fetch('/api/v1/dashboards')).json()) as { data: { id: string }[] };
+        const first = (await (await fetch(`/api/v1/dashboards/${list.data[0].id}`)).json()) as { cards: { config: { type: string } }[] };
+        return first.cards.filter((c) => c.config.type === 'notifications').length;
+      });
+      await poll(() => notes.count()).toBe(before);
       await page.getByRole('button', { name: 'Edit dashboard' }).click();
       await page.getByRole('button', { name: 'Add card' }).click();
       await page.locator('dialog[open] button[data-type="notifications"], dialog[open] button[data-type="jh-notifications-card"]').first().click();
