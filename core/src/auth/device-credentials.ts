@@ -3,9 +3,11 @@
  * them as `ctx.credentials`: username = an account's email with its password, or username `token`
  * with an API token as the password. Goes through the same services and the same per-account and
  * per-address back-off as the web login; nothing is logged here (the caller logs refusals without
- * the password).
+ * the password). `deviceAccess` applies the hub's ownership rule (callerCanSeeDevice) to such a
+ * login, for the broker's subscription check.
  */
-import type { CredentialVerifier, VerifiedCredentials } from '../sdk/types.js';
+import type { CredentialVerifier, DeviceAccess, VerifiedCredentials } from '../sdk/types.js';
+import { callerCanSeeDevice } from './caller.js';
 import { ROLE_SCOPES, type AuthService } from './service.js';
 
 /** The username that says "the password is an API token". */
@@ -41,6 +43,16 @@ export function deviceCredentials(auth: AuthService): CredentialVerifier {
       }
       auth.limiter.succeeded(key);
       return { userId: user.id, role: user.role, scopes: ROLE_SCOPES[user.role], via: 'password' };
+    },
+
+    deviceAccess(who, deviceId): DeviceAccess {
+      const caller = { kind: who.via === 'token' ? 'token' as const : 'session' as const, userId: who.userId, role: who.role, scopes: who.scopes,
+        ...(who.deviceIds ? { deviceIds: who.deviceIds } : {}) };
+      if (caller.deviceIds && !caller.deviceIds.includes(deviceId)) return 'denied';
+      // The registry is in memory; a subscription is rare enough for a scan.
+      const device = auth.devices.list().find((d) => d.id === deviceId);
+      if (!device) return 'unknown';
+      return callerCanSeeDevice(caller, device) ? 'allowed' : 'denied';
     },
   };
 }

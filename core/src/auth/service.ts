@@ -89,6 +89,11 @@ export class AuthService {
     this.log = deps.log.child({ component: 'auth' });
   }
 
+  /** The device registry, for ownership checks outside HTTP (device-credentials.ts). */
+  get devices(): Pick<DeviceRegistry, 'list'> {
+    return this.deps.devices;
+  }
+
   callerForSession(user: User, session: Session): Caller {
     return { kind: 'session', userId: user.id, role: user.role, scopes: ROLE_SCOPES[user.role], sessionId: session.id };
   }

@@ -185,7 +185,15 @@ export interface VerifiedCredentials {
  */
 export interface CredentialVerifier {
   verify(username: string, password: string, meta?: { ip?: string | null }): Promise<VerifiedCredentials | undefined>;
+  /**
+   * Whether a verified login may see a device, by the hub's ownership rule (admins every device, a
+   * user their own, a device-limited token only its devices): 'unknown' = no such device yet (still
+   * 'denied' when a device-limited token does not list it). Absent: the hub cannot tell.
+   */
+  deviceAccess?(who: VerifiedCredentials, deviceId: string): DeviceAccess;
 }
+
+export type DeviceAccess = 'allowed' | 'denied' | 'unknown';
 
 export interface IntegrationInstance {
   stop(): void | Promise<void>;

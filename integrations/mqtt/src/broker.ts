@@ -8,6 +8,7 @@ import { Aedes } from 'aedes';
 import type { CredentialVerifier } from '@joulehub/core/sdk';
 import type { Logger } from 'pino';
 import { brokerAuthHooks, type BrokerLogin } from './broker-auth.js';
+import type { TopicDevices } from './topic-devices.js';
 
 export interface EmbeddedBroker {
   port: number;
@@ -25,6 +26,8 @@ export interface BrokerOptions {
   /** Devices must log in with a hub account or an API token (`mqtt.require_auth`). */
   requireAuth?: boolean;
   credentials?: CredentialVerifier;
+  /** Which devices a subscription reaches (topic-devices.ts); a getter, as the router starts after the broker. */
+  topicDevices?: () => TopicDevices | undefined;
   log: Logger;
 }
 
@@ -36,6 +39,7 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
     ...(device ? { device } : {}),
     requireAuth: opts.requireAuth ?? false,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(opts.topicDevices ? { topicDevices: opts.topicDevices } : {}),
     log: opts.log,
   }));
   const server = net.createServer(broker.handle);

@@ -19,6 +19,7 @@ import { zigbee2mqtt } from './families/zigbee2mqtt.js';
 import type { Family } from './model.js';
 import { Router } from './router.js';
 import { configSchema, withDefaults, type MqttConfig } from './schema.js';
+import { topicDevices, type TopicDevices } from './topic-devices.js';
 
 export { configSchema, type MqttConfig } from './schema.js';
 
@@ -84,6 +85,8 @@ export default defineIntegration<Partial<MqttConfig>>({
     }
 
     let broker: EmbeddedBroker | undefined;
+    // The broker's subscription check maps topics to devices through the router, made below.
+    let devicesOf: TopicDevices | undefined;
     // The hub's own login to its embedded broker: random per start, never in the config or a log.
     const ownLogin = hubLogin();
     let url = config.url;
@@ -98,7 +101,8 @@ export default defineIntegration<Partial<MqttConfig>>({
         }
         broker = await startBroker({
           port: config.port, host: config.host, username: config.broker_username, password: config.broker_password,
-          hub: ownLogin, requireAuth: config.require_auth, ...(ctx.credentials ? { credentials: ctx.credentials } : {}), log: ctx.log,
+          hub: ownLogin, requireAuth: config.require_auth, ...(ctx.credentials ? { credentials: ctx.credentials } : {}),
+          topicDevices: () => devicesOf, log: ctx.log,
         });
       } catch (err) {
         if ((err as { code?: string }).code === 'EADDRINUSE') {
@@ -130,6 +134,7 @@ export default defineIntegration<Partial<MqttConfig>>({
       subscribe: async (f) => conn?.subscribe(f),
       unsubscribe: async (f) => conn?.unsubscribe(f),
     });
+    devicesOf = topicDevices(router);
     const clientId = config.client_id || defaultClientId(ctx.instanceId);
     const brokerUser = broker ? ownLogin.username : config.username;
     const brokerPass = broker ? ownLogin.password : config.password;

@@ -102,6 +102,24 @@ export class Router {
     this.unmatched.last_topic = topic;
   }
 
+  /**
+   * The devices a concrete topic belongs to, as far as the router can tell (the embedded broker's
+   * subscription check): topics discovery announced, known command topics, then what the families
+   * parse. Empty when none of them names a device.
+   */
+  devicesOfTopic(topic: string): string[] {
+    const ids = new Set<string>([...(this.byStateTopic.get(topic) ?? []), ...(this.byAvailabilityTopic.get(topic) ?? [])]);
+    for (const [entityId, control] of this.controls) if (control.topic === topic) ids.add(entityId.slice(0, entityId.lastIndexOf('.')));
+    if (ids.size) return [...ids];
+    for (const family of this.opts.families) {
+      const res = family.parse(topic, '');
+      if (res?.kind === 'devices') return [...new Set(res.messages.map((m) => m.device.id))];
+      if (res?.kind === 'unknown' && res.deviceId) return [res.deviceId];
+      if (res) break;
+    }
+    return [];
+  }
+
   private deviceOfTopic(topic: string): string {
     for (const family of this.opts.families) {
       const res = family.parse(topic, '');

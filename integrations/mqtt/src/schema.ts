@@ -96,7 +96,7 @@ export const configSchema: JsonSchemaObject = {
     broker_password: { type: 'string', 'x-secret': true, title: 'Device password', description: 'Password devices use for the embedded broker.', default: '', examples: ['secret'] },
     require_auth: {
       type: 'boolean', title: 'Require hub logins',
-      description: 'Devices must log in to the embedded broker with a hub account (username = email) or an API token with the ingest scope (username "token", password = the token).',
+      description: 'Devices must log in to the embedded broker with a hub account (username = email) or an API token with the ingest scope (username "token", password = the token). Such a login subscribes only to topics of its user\'s own devices (or of devices the hub does not know yet), without wildcards; admins to anything.',
       default: false, examples: [true],
     },
     qos: { type: 'integer', enum: [0, 1], title: 'Subscription QoS', description: '1: the broker redelivers what the hub did not acknowledge (nothing lost across reconnects); 0: at most once.', default: 1, examples: [0] },

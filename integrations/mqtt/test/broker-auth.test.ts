@@ -1,6 +1,7 @@
 /**
  * `require_auth`: the embedded broker takes hub accounts and API tokens (checked by the hub through
- * ctx.credentials), over real mqtt.js clients.
+ * ctx.credentials), and lets each login subscribe only to what its user may see; over real mqtt.js
+ * clients.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -76,22 +77,85 @@ describeDb('mqtt embedded broker: hub accounts and API tokens', (target) => {
     expect(logged).not.toContain(password);
   });
 
-  it("a user's device subscribes to its own topics, not to everything; an admin token may", async () => {
-    const device = await connect(port, { username: 'token', password: await token(['ingest']) });
-    clients.push(device);
-    expect((await device.subscribeAsync('cmnd/plug_a/#')).map((g) => g.qos)).toEqual([0]);
-    // Refused subscriptions get SUBACK 0x80 (mqtt.js rejects with that code); the connection stays up.
-    await expect(device.subscribeAsync('#')).rejects.toMatchObject({ packet: { granted: [128] } });
-    await expect(device.subscribeAsync('+/plug_b/power')).rejects.toMatchObject({ packet: { granted: [128] } });
-    expect(device.connected).toBe(true);
+  /** The QoS codes of a SUBACK: 0 granted (at QoS 0), 128 refused (mqtt.js rejects then). */
+  const granted = async (c: MqttClient, filter: string): Promise<number[]> => {
+    try {
+      return (await c.subscribeAsync(filter)).map((g) => g.qos);
+    } catch (err) {
+      return (err as { packet?: { granted?: number[] } }).packet?.granted ?? Promise.reject(err);
+    }
+  };
 
+  it("a user's login subscribes only to concrete topics of its own devices or of devices not known yet; an admin to anything", async () => {
+    const bob = await h.hub.auth.users.create({ email: 'bob@example.org', password, role: 'user' });
+    const deviceA = await connect(port, { username: 'token', password: await token(['ingest']) });
+    const deviceB = await connect(port, { username: 'token', password: await token(['ingest'], bob.id) });
+    clients.push(deviceA, deviceB);
+    // Each household's plug reports (Tasmota STATE: a switch whose command topic is cmnd/<t>/POWER);
+    // an admin gave each its owner. plug_c reports too but belongs to nobody.
+    await deviceA.publishAsync('tele/plug_a/STATE', '{"POWER":"ON"}', { qos: 1 });
+    await deviceB.publishAsync('tele/plug_b/STATE', '{"POWER":"ON"}', { qos: 1 });
+    await deviceB.publishAsync('zigbee2mqtt/plug_c', '{"power":3,"state":"ON"}', { qos: 1 });
+    await waitFor('three devices', () => h.state('plug_a.switch') && h.state('plug_b.switch') && h.state('plug_c.power'));
+    await h.hub.devices.update('plug_a', { ownerId: alice.id });
+    await h.hub.devices.update('plug_b', { ownerId: bob.id });
+
+    // A: its own device's topics, Tasmota's own `cmnd/<topic>/#`, and a device the hub does not know yet.
+    for (const filter of ['cmnd/plug_a/POWER', 'cmnd/plug_a/#', 'stat/plug_a/POWER', 'cmnd/plug_new/POWER', 'zigbee2mqtt/plug_new/set']) {
+      expect([filter, await granted(deviceA, filter)]).toEqual([filter, [0]]);
+    }
+    // Not B's device, not a device without an owner, no wildcards, no $SYS: SUBACK 0x80, connection up.
+    for (const filter of ['cmnd/plug_b/POWER', 'cmnd/plug_b/#', 'tele/plug_b/STATE', 'stat/plug_b/RESULT', 'zigbee2mqtt/plug_c',
+      'zigbee2mqtt/plug_c/set', '#', 'tele/+/STATE', '+/plug_b/STATE', 'cmnd/+/POWER', '$SYS/#']) {
+      expect([filter, await granted(deviceA, filter)]).toEqual([filter, [128]]);
+    }
+    expect(deviceA.connected).toBe(true);
+    // B may subscribe to its own device, which A may not.
+    expect(await granted(deviceB, 'cmnd/plug_b/POWER')).toEqual([0]);
+
+    // Each refusal is logged once at info, with the login and the filter (a retry goes to debug).
+    expect(await granted(deviceA, '#')).toEqual([128]);
+    const refusals = cap.lines.filter((l) => l.msg === 'MQTT subscription refused');
+    const info = refusals.filter((l) => l.level === 30);
+    expect(info.filter((l) => l.filter === '#')).toHaveLength(1);
+    expect(info.find((l) => l.filter === 'cmnd/plug_b/POWER')).toMatchObject({ login: `token (user ${alice.id})`, reason: 'device plug_b is not yours' });
+    expect(refusals.filter((l) => l.filter === '#' && l.level === 20)).toHaveLength(1);
+
+    // What A did subscribe to works: the hub's command to A's plug reaches A's device.
+    const command = new Promise<string>((resolve) => deviceA.on('message', (topic, payload) => {
+      if (topic === 'cmnd/plug_a/POWER') resolve(payload.toString());
+    }));
+    await h.hub.sendCommand({ entityId: 'plug_a.switch', command: 'turn_off' });
+    expect(await command).toBe('OFF');
+
+    // A password login follows the same rule.
+    const person = await connect(port, { username: 'alice@example.org', password });
+    clients.push(person);
+    expect(await granted(person, 'tele/plug_a/STATE')).toEqual([0]);
+    expect(await granted(person, 'tele/plug_b/STATE')).toEqual([128]);
+    expect(cap.lines.filter((l) => l.msg === 'MQTT subscription refused' && l.filter === 'tele/plug_b/STATE').map((l) => [l.login, l.level]))
+      .toEqual([[`token (user ${alice.id})`, 30], [`alice@example.org (user ${alice.id})`, 30]]);
+
+    // Admins subscribe to anything: with a password, or a token with the admin scope.
     const admin = await h.hub.auth.users.create({ email: 'admin@example.org', password, role: 'admin' });
     const watcher = await connect(port, { username: 'token', password: await token(['ingest', 'admin'], admin.id) });
-    clients.push(watcher);
-    expect((await watcher.subscribeAsync('#')).map((g) => g.qos)).toEqual([0]);
+    const adminPerson = await connect(port, { username: 'admin@example.org', password });
+    clients.push(watcher, adminPerson);
+    expect(await granted(watcher, '#')).toEqual([0]);
+    expect(await granted(adminPerson, 'cmnd/plug_b/POWER')).toEqual([0]);
     const seen = new Promise<string>((resolve) => watcher.on('message', (topic) => resolve(topic)));
-    await device.publishAsync('tele/plug_a/STATE', '{"POWER":"ON"}');
-    expect(await seen).toBe('tele/plug_a/STATE');
+    await deviceB.publishAsync('tele/plug_b/STATE', '{"POWER":"ON"}');
+    expect(await seen).toBe('tele/plug_b/STATE');
+  });
+
+  it("a device-limited token subscribes only to its listed devices, even an admin's", async () => {
+    const admin = await h.hub.auth.users.create({ email: 'root@example.org', password, role: 'admin' });
+    const limited = (await h.hub.auth.tokens.create(admin.id, { name: uid('t'), scopes: ['ingest', 'admin'], deviceIds: ['meter_1'] })).secret;
+    const device = await connect(port, { username: 'token', password: limited });
+    clients.push(device);
+    expect(await granted(device, 'cmnd/meter_1/POWER')).toEqual([0]);
+    expect(await granted(device, 'cmnd/meter_2/POWER')).toEqual([128]);
+    expect(await granted(device, '#')).toEqual([128]);
   });
 
   it('backs off password guessing per account, like the web login', async () => {
