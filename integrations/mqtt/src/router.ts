@@ -108,7 +108,11 @@ export class Router {
    * parse. Empty when none of them names a device.
    */
   devicesOfTopic(topic: string): string[] {
-    const ids = new Set<string>([...(this.byStateTopic.get(topic) ?? []), ...(this.byAvailabilityTopic.get(topic) ?? [])]);
+    const ids = new Set<string>();
+    for (const d of [...(this.byStateTopic.get(topic) ?? []), ...(this.byAvailabilityTopic.get(topic) ?? [])]) {
+      const e = this.discovered.get(d);
+      if (e) ids.add(e.device.id);
+    }
     for (const [entityId, control] of this.controls) if (control.topic === topic) ids.add(entityId.slice(0, entityId.lastIndexOf('.')));
     if (ids.size) return [...ids];
     for (const family of this.opts.families) {

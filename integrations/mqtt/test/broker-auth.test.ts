@@ -148,6 +148,24 @@ describeDb('mqtt embedded broker: hub accounts and API tokens', (target) => {
     expect(await seen).toBe('tele/plug_b/STATE');
   });
 
+  it('topics Home Assistant discovery announced belong to the announced device', async () => {
+    const bob = await h.hub.auth.users.create({ email: 'bob@example.org', password, role: 'user' });
+    const deviceA = await connect(port, { username: 'token', password: await token(['ingest']) });
+    const deviceB = await connect(port, { username: 'token', password: await token(['ingest'], bob.id) });
+    clients.push(deviceA, deviceB);
+    // B's meter announces itself with state and command topics that name no family.
+    await deviceB.publishAsync('homeassistant/switch/meter_b/relay/config', JSON.stringify({
+      name: 'Relay', uniq_id: 'meter_b_relay', stat_t: 'home/b/relay/state', cmd_t: 'home/b/relay/set', dev: { ids: ['meter_b'], name: 'Meter B' },
+    }), { qos: 1 });
+    // Retained: the hub subscribes to the announced state topic a moment after the config.
+    await deviceB.publishAsync('home/b/relay/state', 'ON', { qos: 1, retain: true });
+    await waitFor('discovered switch', () => h.hub.devices.get('meter_b') && h.hub.states.all().find((st) => st.entityId.startsWith('meter_b.')));
+    await h.hub.devices.update('meter_b', { ownerId: bob.id });
+    expect(await granted(deviceA, 'home/b/relay/state')).toEqual([128]);
+    expect(await granted(deviceA, 'home/b/relay/set')).toEqual([128]);
+    expect(await granted(deviceB, 'home/b/relay/set')).toEqual([0]);
+  });
+
   it("a device-limited token subscribes only to its listed devices, even an admin's", async () => {
     const admin = await h.hub.auth.users.create({ email: 'root@example.org', password, role: 'admin' });
     const limited = (await h.hub.auth.tokens.create(admin.id, { name: uid('t'), scopes: ['ingest', 'admin'], deviceIds: ['meter_1'] })).secret;
