@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -197,7 +197,6 @@ async function spawnServer(bins: Binaries, clusterDir: string, port: number, adm
     env: { ...process.env, LC_MESSAGES: 'C' },
     ...(ids ?? {}),
   });
-  lowerPriority(child.pid);
   const tail: string[] = [];
   const onOutput = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -228,44 +227,7 @@ async function spawnServer(bins: Binaries, clusterDir: string, port: number, adm
     const reason = `${err instanceof Error ? err.message : String(err)} (running as ${user})${output ? `\n${output}` : ''}`;
     return { kind: /could not bind|Address already in use/i.test(output) ? 'port_in_use' : 'failed', reason };
   }
-  // Processes the postmaster forked before it was lowered (it forks its helpers at once).
-  lowerPriority(child.pid, true);
   return { kind: 'ready', child };
-}
-
-/**
- * How much lower than the hub the embedded server's processes are scheduled (nice increment,
- * JOULEHUB_EMBEDDED_PG_NICE, default 0 = the same). On a small machine a bulk write keeps the
- * database busy on every core; with a positive value the hub's event loop (the API, devices'
- * messages) gets the CPU first and the database takes what is left.
- */
-function embeddedNice(): number {
-  const n = Number(process.env.JOULEHUB_EMBEDDED_PG_NICE ?? 0);
-  return Number.isInteger(n) && n > 0 ? Math.min(n, 19) : 0;
-}
-
-/** Lowers the server's priority (new backends inherit the postmaster's); with `children`, of its current children too. */
-function lowerPriority(pid: number | undefined, children = false): void {
-  const n = embeddedNice();
-  if (!n || pid === undefined) return;
-  const target = Math.min(19, os.getPriority() + n);
-  const pids = [pid];
-  if (children) {
-    for (const entry of readdirSyncSafe('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) pids.push(Number(entry));
-      } catch { /* gone meanwhile */ }
-    }
-  }
-  for (const p of pids) {
-    try { os.setPriority(p, target); } catch { /* not permitted: leave it */ }
-  }
-}
-
-function readdirSyncSafe(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
 }
 
 /** Polls until the server accepts connections (57P03 "starting up" and refused connections are retried). */
