@@ -18,8 +18,13 @@ type Ctx = Pick<IntegrationContext, 'log' | 'clock' | 'scheduler' | 'devices' | 
 /** First and longest wait (hub clock) before trying again to register a device the hub could not take. */
 const REGISTER_RETRY_MIN_MS = 500;
 const REGISTER_RETRY_MAX_MS = 30_000;
-/** Messages of one device held in memory while its registration waits for the database. */
-const MAX_WAITING_MESSAGES = 10_000;
+/**
+ * Messages held in memory, all devices together, while their devices' registration waits (for the
+ * database, mostly). Registering takes milliseconds, but a device publishing thousands of messages a
+ * second piles them up meanwhile, more so while the database is busy: the bound is for memory
+ * (a few hundred bytes a message), not for ordinary bursts.
+ */
+const MAX_WAITING_MESSAGES = 250_000;
 
 interface KnownDevice {
   info: string;
@@ -56,6 +61,8 @@ export class Router {
   private discoveryRemoved = 0;
   private unmatched = { messages: 0, last_topic: '' };
   private connected = false;
+  /** Messages waiting for their device's registration, all devices together. */
+  private waiting = 0;
 
   constructor(private readonly ctx: Ctx, private readonly opts: RouterOptions) {
     this.diagnostics = new Diagnostics(ctx.log, () => ctx.clock.now());
@@ -162,12 +169,13 @@ export class Router {
     }
     if (dev.chain || this.missing(dev, msg)) {
       const d = dev;
-      if ((d.waiting ?? 0) >= MAX_WAITING_MESSAGES) {
-        // The hub has not been able to register this device for a long time: memory stays bounded.
-        this.diagnostics.problem(id, topic, { kind: 'unsupported', detail: `dropped: ${MAX_WAITING_MESSAGES} messages already wait for the device to be registered (is the database reachable?)` });
+      if (this.waiting >= MAX_WAITING_MESSAGES) {
+        // Devices have not been registered for a long time: memory stays bounded.
+        this.diagnostics.problem(id, topic, { kind: 'unsupported', detail: `dropped: ${MAX_WAITING_MESSAGES} messages already wait for their devices to be registered (is the database reachable?)` });
         return;
       }
       d.waiting = (d.waiting ?? 0) + 1;
+      this.waiting++;
       // Readings without a time of their own are taken at receipt, not whenever they get delivered.
       const receivedAt = this.ctx.clock.now();
       for (const r of msg.readings) r.at ??= receivedAt;
@@ -179,6 +187,7 @@ export class Router {
         .catch((err: unknown) => this.ctx.log.error({ err, deviceId: id }, 'delivering an MQTT message failed'))
         .finally(() => {
           d.waiting = (d.waiting ?? 1) - 1;
+          this.waiting--;
           if (d.chain === next) d.chain = undefined;
         });
       d.chain = next;
