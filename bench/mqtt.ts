@@ -122,7 +122,7 @@ async function waitUntil(what: string, fn: () => Promise<boolean>, ms: number): 
   }
 }
 
-interface Throughput { rate: number; lost: number; messages: number; readings: number; seconds: number; drain: number; cpu: Cpu }
+interface Throughput { rate: number; lost: number; received: number; messages: number; readings: number; seconds: number; drain: number; cpu: Cpu }
 
 interface Cpu { broker: number; hub: number; db: number; load: number }
 
@@ -257,7 +257,8 @@ async function throughput(b: Bench, run: number, messages: number, kind: 'gen2' 
     hub: (hubCpu.user + hubCpu.system) / 1e6, load: await load.finished,
   };
   const rows = await sql<{ n: number }>`select count(*)::int as n from samples where entity_id like ${`${prefix}-%`}`.execute(b.hub.db);
-  return { rate: expected / seconds, lost: expected - rows.rows[0].n, messages, readings: expected, seconds, drain: endedAt ? Math.max(0, doneAt - endedAt) / 1000 : NaN, cpu };
+  const received = (await reported(b.hub)) - before;
+  return { rate: expected / seconds, lost: expected - rows.rows[0].n, received, messages, readings: expected, seconds, drain: endedAt ? Math.max(0, doneAt - endedAt) / 1000 : NaN, cpu };
 }
 
 interface Latency { p50: number; p99: number; max: number; samples: number; achieved: number }
@@ -331,13 +332,13 @@ export async function benchMqtt(opts: { quick: boolean }): Promise<string[]> {
     for (let r = 0; r < runs; r++) {
       say(`mqtt throughput run ${r + 1}/${runs}: ${fmt(messages)} Gen2 messages × ${READINGS_PER_MESSAGE} readings via Mosquitto`);
       gen.push(await throughput(b, r, messages, 'gen2', GEN2_RATE));
-      say(`  ${fmt(gen[r].rate)} readings/s, lost ${gen[r].lost}, ${cpuText(gen[r])}`);
+      say(`  ${fmt(gen[r].rate)} readings/s, lost ${gen[r].lost} (the hub's MQTT instance received ${fmt(gen[r].received)} of ${fmt(gen[r].readings)}), ${cpuText(gen[r])}`);
     }
     const sim: Throughput[] = [];
     for (let r = 0; r < runs; r++) {
       say(`mqtt throughput run ${r + 1}/${runs}: ${fmt(simMessages)} one-reading simulator messages via Mosquitto`);
       sim.push(await throughput(b, r, simMessages, 'simulator', 0));
-      say(`  ${fmt(sim[r].rate)} readings/s, lost ${sim[r].lost}, ${cpuText(sim[r])}`);
+      say(`  ${fmt(sim[r].rate)} readings/s, lost ${sim[r].lost} (the hub's MQTT instance received ${fmt(sim[r].received)} of ${fmt(sim[r].readings)}), ${cpuText(sim[r])}`);
     }
     say(`mqtt latency: paced 10,000 readings/s for ${latSeconds} s`);
     const lat = await latency(b, pub, 10_000, latSeconds);
