@@ -37,7 +37,8 @@ import { checkPlausibility, type PlausibilityContext } from '../energy/plausibil
 import { kindForBatch, unitFactor, UnitError, type ReadingType } from '../energy/units.js';
 import type { Sample } from '../energy/types.js';
 import type { DeviceRegistry, Entity, EntityRegistry } from '../hub/types.js';
-import { copySampleBatches, type SampleColumns } from '../storage/samples.js';
+import type { SampleColumns } from '../storage/samples.js';
+import { copySampleBatches } from '../storage/samples-copy.js';
 import { recomputeLedger, type KnownSamples } from '../storage/ledger.js';
 import type { Database } from '../storage/schema.js';
 import { instantReader, parseInstant } from './timestamp.js';
