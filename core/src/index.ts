@@ -17,3 +17,4 @@ export { ENTITY_KEY_RE, ENTITY_ROLES, entityId } from './hub/entity-registry.js'
 export { backoffDelay } from './hub/plugin-runner.js';
 export { loadIntegration, validateInstanceConfig } from './hub/plugin-loader.js';
 export { buildServer, type BuildServerOptions } from './api/server.js';
+export { primaryEnergyEntity } from './storage/energy-queries.js';

@@ -3,7 +3,7 @@
  * a firing evaluates the conditions, applies the rate limit and the mode, and runs the actions,
  * recording the run. Built-in rule types are compiled to triggers + conditions + actions here.
  */
-import type { HubDevice, HubEntity } from '@joulehub/core';
+import { primaryEnergyEntity, type HubDevice } from '@joulehub/core';
 import { nextPeriodStart, periodStart } from '@joulehub/core/energy';
 import { describeCondition, evalCondition, sameState, stateValue } from './conditions.js';
 import type { ActionOutcome, Env, RunRecord } from './env.js';
@@ -46,20 +46,6 @@ export function energyCrossing(
     if (Math.round(sum * 1e6) / 1e6 > limit) return { time: Math.min(b.start + BUCKET, periodEnd), kwh: Math.round(sum * 1e6) / 1e6 };
   }
   return undefined;
-}
-
-/**
- * Whether a device's energy comes from interval readings: core's choice of the one entity a
- * device's energy is measured by (storage/energy-queries.ts primaryEnergyEntity): a meter, else
- * interval energy, else power; consumption before production.
- */
-function readsIntervals(entities: readonly HubEntity[]): boolean {
-  for (const flow of ['in', 'out'] as const) {
-    for (const kind of ['energy_total', 'energy_interval', 'power'] as const) {
-      if (entities.some((e) => e.kind === kind && (e.flow ?? 'in') === flow)) return kind === 'energy_interval';
-    }
-  }
-  return false;
 }
 
 function periodOf(t: number, period: 'hour' | 'day', tz: string): [number, number] {
@@ -330,7 +316,8 @@ export class RuleRunner {
           if (!d || limit === undefined) continue;
           // Buckets ending by `over` are decided; the one the clock is in is still filling.
           const clockOver = Math.floor(env.clock.now() / BUCKET) * BUCKET;
-          const over = readsIntervals(env.entities(id)) ? clockOver : Math.min(clockOver, recorded.get(id) ?? -Infinity);
+          // The entity the device's energy is measured by (core's choice) decides whether readings are intervals.
+          const over = primaryEnergyEntity(env.entities(id))?.kind === 'energy_interval' ? clockOver : Math.min(clockOver, recorded.get(id) ?? -Infinity);
           const first = periodOf(from, period, this.tz)[0];
           if (first >= over) continue;
           const buckets = (await env.energy15m(id, first, Math.ceil(over / BUCKET) * BUCKET)).filter((b) => b.start + BUCKET <= over);
