@@ -31,8 +31,6 @@ interface KnownDevice {
   entities: Map<string, string>;
   /** Registration in progress: later messages of this device wait for it (order is kept). */
   chain?: Promise<void>;
-  /** Messages queued on `chain`. */
-  waiting?: number;
   family: string;
   /** The device's own availability signal; unknown until it sends one. */
   available?: boolean;
@@ -174,7 +172,6 @@ export class Router {
         this.diagnostics.problem(id, topic, { kind: 'unsupported', detail: `dropped: ${MAX_WAITING_MESSAGES} messages already wait for their devices to be registered (is the database reachable?)` });
         return;
       }
-      d.waiting = (d.waiting ?? 0) + 1;
       this.waiting++;
       // Readings without a time of their own are taken at receipt, not whenever they get delivered.
       const receivedAt = this.ctx.clock.now();
@@ -186,7 +183,6 @@ export class Router {
         })
         .catch((err: unknown) => this.ctx.log.error({ err, deviceId: id }, 'delivering an MQTT message failed'))
         .finally(() => {
-          d.waiting = (d.waiting ?? 1) - 1;
           this.waiting--;
           if (d.chain === next) d.chain = undefined;
         });
@@ -218,7 +214,7 @@ export class Router {
         // The device was deleted between its upsert and an entity's registration: upsert it again.
         if (err instanceof JoulehubError) dev.info = '';
         if (attempt === 1 || delay === REGISTER_RETRY_MAX_MS) {
-          this.ctx.log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, deviceId: msg.device.id, retryInMs: delay, waiting: dev.waiting },
+          this.ctx.log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, deviceId: msg.device.id, retryInMs: delay, waiting: this.waiting },
             'cannot register an MQTT device now; its messages wait in memory and registering is tried again');
         }
         await new Promise<void>((resolve) => { this.ctx.scheduler.after(delay, resolve); });
