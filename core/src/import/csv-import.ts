@@ -41,7 +41,8 @@ import type { SampleColumns } from '../storage/samples.js';
 import { copySampleBatches } from '../storage/samples-copy.js';
 import { recomputeLedger, type KnownSamples } from '../storage/ledger.js';
 import type { Database } from '../storage/schema.js';
-import { instantReader, parseInstant } from './timestamp.js';
+import { parseInstant } from '../sdk/time.js';
+import { instantReader } from './timestamp.js';
 
 export interface ImportDeps {
   db: Kysely<Database>;

@@ -4,8 +4,6 @@
  */
 import { DAYS_IN_MONTH } from '../sdk/time.js';
 
-export { parseInstant } from '../sdk/time.js';
-
 /**
  * Epoch ms of `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ` at text[s, e) — the form almost
  * every readings file uses — read in place, with the date's start cached between calls; NaN for

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { instantReader, parseInstant } from '../../src/import/timestamp.js';
+import { instantReader } from '../../src/import/timestamp.js';
+import { parseInstant } from '../../src/sdk/index.js';
 
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 
@@ -38,5 +39,14 @@ describe('reading import timestamps in place', () => {
       expect(read(s, 0, s.length)).toBeNaN();
     }
     expect(read('2024-02-29T23:59:59.999Z', 0, 24)).toBe(Date.parse('2024-02-29T23:59:59.999Z'));
+  });
+
+  it("parseInstant (the SDK's, shared with csv-replay) accepts only times with an offset that exist on the calendar", () => {
+    expect(parseInstant('2025-04-07T02:00:00+02:00')).toBe(Date.UTC(2025, 3, 7));
+    expect(parseInstant('2025-04-07 05:45+05:45')).toBe(Date.UTC(2025, 3, 7));
+    expect(parseInstant('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
+    for (const bad of ['2025-04-07T00:00:00', '2025-02-29T00:00:00Z', '2025-04-07T24:00:00Z', '1744000000', '']) {
+      expect(parseInstant(bad)).toBeNaN();
+    }
   });
 });

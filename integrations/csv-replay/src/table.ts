@@ -9,9 +9,6 @@ import { access } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { ConfigError, parseInstant, type EntityKind } from '@joulehub/core/sdk';
 
-/** The SDK's reading of times (ISO 8601 with an offset), the same rule as `joulehub import`. */
-export { parseInstant };
-
 export interface TableColumn {
   /** CSV header. */
   column: string;
