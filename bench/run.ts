@@ -329,7 +329,7 @@ async function main(): Promise<void> {
       '',
       `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}.`,
       '',
-      `**Machine:** ${await machine()}. **Database:** ${process.env.JOULEHUB_BENCH_DATABASE_URL ? 'the server named by JOULEHUB_BENCH_DATABASE_URL' : 'the embedded PostgreSQL the hub starts by default'} (PostgreSQL ${pgVersion}), with the settings core/src/storage/embedded.ts gives it (fsync and synchronous_commit on). Throughput figures are medians of ${RUNS} runs; absolute numbers drift on a shared machine. 1-minute load average when the run started: ${fmt(loadAtStart, 2)} on ${os.cpus().length} CPUs (other engineers' tests and builds share the machine).`,
+      `**Machine:** ${await machine()}. **Database:** ${process.env.JOULEHUB_BENCH_DATABASE_URL ? 'the server named by JOULEHUB_BENCH_DATABASE_URL' : 'the embedded PostgreSQL the hub starts by default'} (PostgreSQL ${pgVersion}), with the settings core/src/storage/embedded.ts gives it (fsync and synchronous_commit on). Throughput figures are medians of ${RUNS} runs; absolute numbers drift on a shared machine. 1-minute load average when the run started: ${fmt(loadAtStart, 2)} on ${os.cpus().length} CPUs (anything else running then shares the ${os.cpus().length} cores with the hub, its database and the load generators).`,
       '',
       '| what | result | target | method |',
       '| --- | --- | --- | --- |',
